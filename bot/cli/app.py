@@ -1,0 +1,71 @@
+"""The `classpulse` command group and the context every subcommand gets."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, NoReturn
+
+import click
+
+from bot.logging_setup import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+from storage.db import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppContext:
+    """Built once in the entry point and passed down; no globals."""
+
+    settings: Settings
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    def migrate(self) -> None:
+        from storage.migrate import upgrade
+
+        upgrade(self.settings.database_url)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one clear line to stderr and exit."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="classpulse")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """classpulse: school surveys and assessment-criteria notices in Telegram and Viber."""
+    if ctx.obj is not None:  # tests pass a ready AppContext
+        return
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        fail(str(exc), code=2)
+    configure_logging(settings.log_level)
+    ctx.obj = AppContext(settings=settings)
+
+
+def echo_json(data: Any) -> None:
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+logger = logging.getLogger("classpulse")

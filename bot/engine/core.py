@@ -1,0 +1,265 @@
+"""The engine's types and router: (state, event, world) -> Step(state, replies, effects).
+
+The engine never writes: it reads through `World` (a read-only view the caller builds inside
+its transaction) and returns effects, which the caller applies and persists. Flows register
+their handlers here; `bot/engine/__init__.py` imports every flow module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.events import Button, EventKind, IncomingEvent, Outgoing, Reply
+from bot.payloads import Payload, PayloadError, decode
+from bot.texts import LANGUAGES, t
+from storage.repositories.invites import InviteInfo
+from storage.repositories.people import PersonInfo
+from storage.repositories.responses import DraftInfo
+from storage.repositories.waves import WaveInfo
+from storage.survey_schema import SurveyDef
+
+MAX_MESSAGE = 4000  # longer inbound text is refused before any flow sees it
+
+
+# ---------------------------------------------------------------- state
+@dataclass(frozen=True)
+class State:
+    """Persisted per messenger account. `data` holds the current mode's fields."""
+
+    mode: str = "idle"
+    lang: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "lang": self.lang, "data": self.data}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> State:
+        if not isinstance(raw, dict):
+            return cls()
+        mode = raw.get("mode") if isinstance(raw.get("mode"), str) else "idle"
+        lang = raw.get("lang") if raw.get("lang") in LANGUAGES else ""
+        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        return cls(mode=str(mode), lang=str(lang), data=dict(data or {}))
+
+    def to(self, mode: str, **data: Any) -> State:
+        return replace(self, mode=mode, data=data)
+
+
+# ---------------------------------------------------------------- effects
+@dataclass(frozen=True)
+class Register:
+    invite_code: str
+    display_name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class AddMembership:
+    invite_code: str
+
+
+@dataclass(frozen=True)
+class SaveDraft:
+    wave_id: int
+    class_id: int | None
+    answers: dict[str, Any]
+    position: int
+
+
+@dataclass(frozen=True)
+class Submit:
+    wave_id: int
+    survey_id: int
+    class_id: int | None
+    role: str
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Forget:
+    pass
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True)
+class Send:
+    """A message to another person (relay, notice)."""
+
+    outgoing: Outgoing
+
+
+Effect = Any  # any frozen dataclass with an applier registered in bot/effects.py
+
+
+# ---------------------------------------------------------------- world
+@dataclass(frozen=True)
+class OpenWave:
+    wave: WaveInfo
+    class_id: int | None
+    role: str
+
+
+class World(Protocol):
+    """Read-only view of stored data for one event."""
+
+    now: datetime
+    school_name: str
+    default_language: str
+
+    def person(self) -> PersonInfo | None: ...
+
+    def invite(self, code: str) -> InviteInfo: ...
+
+    def open_waves(self) -> list[OpenWave]: ...
+
+    def wave(self, wave_id: int) -> WaveInfo | None: ...
+
+    def survey(self, survey_id: int) -> SurveyDef: ...
+
+    def draft(self, wave_id: int) -> DraftInfo | None: ...
+
+    def completed(self, wave_id: int) -> bool: ...
+
+    def lookup(self, name: str, *args: Any) -> Any:
+        """Flow-specific read (e.g. criteria notices): name -> a registered reader."""
+        ...
+
+
+# ---------------------------------------------------------------- step
+@dataclass
+class Step:
+    state: State
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    # A command to run after the effects are applied (e.g. "menu" after registering), so that
+    # what it shows reflects the new stored state.
+    follow_up: str = ""
+
+    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), **kw: Any) -> Step:
+        self.replies.append(Reply(text=text, buttons=buttons, **kw))
+        return self
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: the event, the state, the world, and text helpers."""
+
+    state: State
+    event: IncomingEvent
+    world: World
+    payload: Payload | None = None
+    _person: Any = field(default=None, repr=False)
+    _person_loaded: bool = False
+
+    @property
+    def person(self) -> PersonInfo | None:
+        if not self._person_loaded:
+            self._person = self.world.person()
+            self._person_loaded = True
+        return self._person  # type: ignore[no-any-return]
+
+    @property
+    def lang(self) -> str:
+        if self.state.lang:
+            return self.state.lang
+        person = self.person
+        if person is not None and person.language in LANGUAGES:
+            return person.language
+        if self.event.language_code.startswith("en"):
+            return "en"
+        return self.world.default_language
+
+    def t(self, key: str, **params: Any) -> str:
+        return t(self.lang, key, **params)
+
+    def step(self, state: State | None = None) -> Step:
+        return Step(state if state is not None else self.state)
+
+
+Handler = Callable[[Ctx], Step]
+
+COMMANDS: dict[str, Handler] = {}
+PAYLOADS: dict[str, Handler] = {}
+MODE_INPUT: dict[str, Handler] = {}  # free text / file while in a mode
+MENU_ITEMS: dict[str, Handler] = {}  # `~m:<item>` buttons
+MenuProvider = Callable[[Ctx], list[Button]]
+MENU_PROVIDERS: list[MenuProvider] = []  # extra menu buttons per person
+PUBLIC_COMMANDS = {"start", "help", "language", "menu", "cancel"}
+PUBLIC_PAYLOADS = {"c", "l", "m"}
+
+
+def command(*names: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def payload(*kinds: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for kind in kinds:
+            PAYLOADS[kind] = fn
+        return fn
+
+    return register
+
+
+def mode_input(*modes: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for mode in modes:
+            MODE_INPUT[mode] = fn
+        return fn
+
+    return register
+
+
+def menu_item(*items: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for item in items:
+            MENU_ITEMS[item] = fn
+        return fn
+
+    return register
+
+
+# The menu and fallback handlers live in flows; set by bot/engine/menu.py.
+FALLBACKS: dict[str, Handler] = {}
+
+
+def step(state: State, event: IncomingEvent, world: World) -> Step:
+    """The engine's one entry point."""
+    ctx = Ctx(state=state, event=event, world=world)
+    if event.kind is EventKind.TEXT and len(event.text) > MAX_MESSAGE:
+        return ctx.step().say(ctx.t("message_too_long", length=len(event.text), limit=MAX_MESSAGE))
+    if event.kind is EventKind.COMMAND:
+        handler = COMMANDS.get(event.command)
+        if handler is None:
+            return ctx.step().say(ctx.t("unknown_command", command=event.command[:32]))
+        if event.command not in PUBLIC_COMMANDS and ctx.person is None:
+            return FALLBACKS["not_registered"](ctx)
+        return handler(ctx)
+    if event.kind is EventKind.BUTTON:
+        try:
+            ctx.payload = decode(event.payload)
+        except PayloadError:
+            return FALLBACKS["bad_button"](ctx)
+        handler = PAYLOADS.get(ctx.payload.kind)
+        if handler is None:
+            return FALLBACKS["bad_button"](ctx)
+        if ctx.payload.kind not in PUBLIC_PAYLOADS and ctx.person is None:
+            return FALLBACKS["not_registered"](ctx)
+        return handler(ctx)
+    mode_handler = MODE_INPUT.get(state.mode)
+    if mode_handler is not None:
+        return mode_handler(ctx)
+    return FALLBACKS["idle_input"](ctx)

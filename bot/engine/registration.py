@@ -1,0 +1,106 @@
+"""Joining: `/start CODE` (or the code typed as text), the data notice and consent."""
+
+from __future__ import annotations
+
+from bot.engine.core import (
+    FALLBACKS,
+    AddMembership,
+    Ctx,
+    Register,
+    Step,
+    command,
+    mode_input,
+    payload,
+)
+from bot.engine.menu import menu_step
+from bot.events import Button, EventKind
+from bot.payloads import encode
+from bot.texts import role_name
+from storage.repositories.invites import looks_like_code
+
+
+def _klass(ctx: Ctx, class_name: str) -> str:
+    return ctx.t("in_class", klass=class_name) if class_name else ""
+
+
+@command("start")
+def start(ctx: Ctx) -> Step:
+    code = ctx.event.argument.strip()
+    if code:
+        return _use_code(ctx, code)
+    if ctx.person is None:
+        return ctx.step(ctx.state.to("idle")).say(
+            ctx.t("how_to_join", school=ctx.world.school_name)
+        )
+    return menu_step(ctx)
+
+
+def _use_code(ctx: Ctx, code: str) -> Step:
+    invite = ctx.world.invite(code)
+    if invite.status != "ok":
+        return ctx.step(ctx.state.to("idle")).say(ctx.t(f"invite_{invite.status}"))
+    role, klass = role_name(ctx.lang, invite.role), _klass(ctx, invite.class_name)
+    person = ctx.person
+    if person is not None:
+        if any(m.class_id == invite.class_id and m.role == invite.role for m in person.memberships):
+            step = ctx.step(ctx.state.to("idle")).say(
+                ctx.t("already_member", role=role, klass=klass)
+            )
+        else:
+            step = ctx.step(ctx.state.to("idle")).say(
+                ctx.t("membership_added", role=role, klass=klass)
+            )
+            step.effects.append(AddMembership(invite.code))
+        return _then_menu(ctx, step)
+    buttons = (
+        (Button(ctx.t("btn_agree"), encode("c", "y")),),
+        (Button(ctx.t("btn_disagree"), encode("c", "n")),),
+    )
+    return ctx.step(ctx.state.to("consent", code=invite.code)).say(
+        ctx.t("data_notice", school=ctx.world.school_name, role=role, klass=klass), buttons
+    )
+
+
+@payload("c")
+def consent(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    code = ctx.state.data.get("code")
+    if ctx.state.mode != "consent" or not isinstance(code, str):
+        return FALLBACKS["stale"](ctx)
+    if ctx.payload.str_arg(0) != "y":
+        return ctx.step(ctx.state.to("idle")).say(ctx.t("consent_declined"), edit_ref="")
+    invite = ctx.world.invite(code)  # checked again: it may have expired meanwhile
+    if invite.status != "ok":
+        return ctx.step(ctx.state.to("idle")).say(ctx.t(f"invite_{invite.status}"))
+    step = ctx.step(ctx.state.to("idle")).say(
+        ctx.t(
+            "registered",
+            role=role_name(ctx.lang, invite.role),
+            klass=_klass(ctx, invite.class_name),
+        )
+    )
+    step.effects.append(Register(invite.code, ctx.event.display_name, ctx.lang))
+    return _then_menu(ctx, step, newly_registered=True)
+
+
+def _then_menu(ctx: Ctx, step: Step, newly_registered: bool = False) -> Step:
+    step.follow_up = "menu"
+    return step
+
+
+@mode_input("consent")
+def consent_input(ctx: Ctx) -> Step:
+    """Text while the consent question is open: a new code restarts, anything else re-asks."""
+    text = ctx.event.text.strip()
+    if ctx.event.kind is EventKind.TEXT and looks_like_code(text):
+        return _use_code(ctx, text)
+    code = str(ctx.state.data.get("code", ""))
+    return _use_code(ctx, code)
+
+
+def code_as_text(ctx: Ctx) -> Step | None:
+    """An unregistered user who types an invite code joins as with `/start CODE`."""
+    text = ctx.event.text.strip()
+    if ctx.event.kind is EventKind.TEXT and looks_like_code(text):
+        return _use_code(ctx, text)
+    return None

@@ -1,0 +1,199 @@
+"""ChatService: one event in, one transaction: dedupe, engine step, effects, state, outbox.
+
+Every channel adapter calls `handle`. For channels delivered through the outbox (Telegram,
+Viber) the replies are enqueued in the same transaction as the state they belong to, so a crash
+can neither lose a reply nor send one for a state that was never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from bot import engine
+from bot.effects import EffectContext, EffectFailed, apply_effects
+from bot.engine.core import Send, State
+from bot.events import EventKind, IncomingEvent, Reply
+from bot.settings import Settings
+from bot.texts import LANGUAGES, t
+from bot.world import DbWorld
+from storage.db import Database
+from storage.repositories import conversations, people
+from storage.repositories.outbox import NewMessage, enqueue_many
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_CHANNELS = frozenset({"telegram", "viber"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[Reply]
+    duplicate: bool = False
+
+
+def reply_message(
+    channel: str, recipient: str, reply: Reply, key: str, person_id: int | None, kind: str = "reply"
+) -> NewMessage:
+    return NewMessage(
+        channel=channel,
+        recipient=recipient,
+        payload={"reply": reply.to_json()},
+        idempotency_key=key,
+        person_id=person_id,
+        kind=kind,
+        urgent=True,
+    )
+
+
+class ChatService:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        outbox_channels: frozenset[str] = OUTBOX_CHANNELS,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.outbox_channels = outbox_channels
+
+    def handle(self, event: IncomingEvent) -> list[Reply]:
+        return self.handle_full(event).replies
+
+    def handle_full(self, event: IncomingEvent) -> Handled:
+        now = self.clock()
+        event_key = event.event_id or uuid.uuid4().hex
+        try:
+            with self.db.write() as session:
+                return self._handle(session, event, event_key, now)
+        except EffectFailed as exc:
+            # The transaction was rolled back: nothing of this event is stored. Say why.
+            return Handled(self._deliver_alone(event, event_key, exc.text_key, now))
+        except Exception:
+            logger.exception("event from %s could not be handled", event.channel)
+            return Handled(self._deliver_alone(event, event_key, "error", now))
+
+    # ------------------------------------------------------------ internals
+    def _world(self, session: Session, event: IncomingEvent, now: datetime) -> DbWorld:
+        return DbWorld(
+            session,
+            event.channel,
+            event.user_id,
+            now,
+            self.settings.school_name,
+            self.settings.bot_language,
+        )
+
+    def _handle(
+        self, session: Session, event: IncomingEvent, event_key: str, now: datetime
+    ) -> Handled:
+        if event.event_id and not conversations.first_delivery(
+            session, event.channel, event.event_id, now
+        ):
+            return Handled([], duplicate=True)
+        if event.kind is EventKind.UNREACHABLE:
+            people.mark_unreachable(session, event.channel, event.user_id, event.text, now)
+            return Handled([])
+        people.mark_reachable(session, event.channel, event.user_id)
+        state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
+        world = self._world(session, event, now)
+        result = engine.step(state, event, world)
+        person = world.person()
+        ectx = EffectContext(
+            session=session,
+            channel=event.channel,
+            external_id=event.user_id,
+            person_id=person.id if person else None,
+            now=now,
+            event_key=event_key,
+            tz_today=now.astimezone(self.settings.tz).date(),
+            outgoing=[],
+        )
+        apply_effects(result.effects, ectx)
+        replies, state = list(result.replies), result.state
+        if result.follow_up:
+            session.flush()
+            follow = engine.step(
+                state,
+                IncomingEvent(
+                    event.channel, event.user_id, EventKind.COMMAND, command=result.follow_up
+                ),
+                self._world(session, event, now),
+            )
+            replies += follow.replies
+            state = follow.state
+        conversations.save_state(session, event.channel, event.user_id, state.to_json(), now)
+        self._enqueue_outgoing(session, ectx.outgoing, event_key, now)
+        if event.channel in self.outbox_channels:
+            enqueue_many(
+                session,
+                [
+                    reply_message(
+                        event.channel,
+                        event.user_id,
+                        reply,
+                        f"r:{event.channel}:{event.user_id}:{event_key}:{i}",
+                        ectx.person_id,
+                    )
+                    for i, reply in enumerate(replies)
+                ],
+                now,
+            )
+        return Handled(replies)
+
+    def _enqueue_outgoing(
+        self, session: Session, outgoing: list[Send], event_key: str, now: datetime
+    ) -> None:
+        messages = []
+        for i, send in enumerate(outgoing):
+            out = send.outgoing
+            for channel, external_id in people.reachable_identities(session, out.person_id):
+                key = out.key or f"o:{event_key}:{i}"
+                messages.append(
+                    NewMessage(
+                        channel=channel,
+                        recipient=external_id,
+                        payload={"reply": out.reply.to_json()},
+                        idempotency_key=f"{key}:{channel}:{external_id}",
+                        person_id=out.person_id,
+                        kind=out.kind,
+                        urgent=out.urgent,
+                    )
+                )
+        enqueue_many(session, messages, now)
+
+    def _deliver_alone(
+        self, event: IncomingEvent, event_key: str, text_key: str, now: datetime
+    ) -> list[Reply]:
+        lang = event.language_code[:2] if event.language_code[:2] in LANGUAGES else "uk"
+        reply = Reply(t(lang, text_key))
+        if event.channel in self.outbox_channels:
+            try:
+                with self.db.write() as session:
+                    enqueue_many(
+                        session,
+                        [
+                            reply_message(
+                                event.channel,
+                                event.user_id,
+                                reply,
+                                f"e:{event.channel}:{event.user_id}:{event_key}",
+                                None,
+                            )
+                        ],
+                        now,
+                    )
+            except Exception:
+                logger.exception("could not queue an error reply")
+        return [reply]

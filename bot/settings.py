@@ -1,0 +1,142 @@
+"""The one Settings object: reads the environment and `.env`, fails with one clear line."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_QUIET_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_CRON_FIELDS = 5
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of classpulse. See `.env.example` for the documented list."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = "sqlite:///data/classpulse.db"
+    timezone: str = "Europe/Kyiv"
+    bot_language: Literal["uk", "en"] = "uk"
+    school_name: str = "Гімназія"
+    min_group_size: int = Field(default=5, ge=1, le=1000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Path("data")
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_bot_username: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+
+    viber_auth_token: str = ""
+    viber_bot_name: str = "classpulse"
+    viber_bot_avatar: str = ""
+    viber_bot_uri: str = ""
+    viber_webhook_url: str = ""
+    viber_api_base_url: str = "https://chatapi.viber.com/pa/"
+
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    quiet_hours: str = "21:00-08:00"
+    digest_cron: str = "0 8 * * mon"
+    survey_reminder_after_days: int = Field(default=2, ge=1, le=60)
+    survey_reminder_max: int = Field(default=2, ge=0, le=10)
+    criteria_reminder_after_days: int = Field(default=3, ge=1, le=60)
+    criteria_reminder_max: int = Field(default=2, ge=0, le=10)
+    criteria_show_names: bool = False
+    criteria_subjects: str = (
+        "Українська мова,Українська література,Математика,Алгебра,Геометрія,Англійська мова,"
+        "Історія України,Всесвітня історія,Біологія,Географія,Фізика,Хімія,Інформатика,"
+        "Мистецтво,Фізична культура"
+    )
+    criteria_max_file_mb: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone such as Europe/Kyiv") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        if value and not _QUIET_RE.match(value.strip()):
+            raise ValueError("HH:MM-HH:MM, e.g. 21:00-08:00, or empty for none")
+        return value.strip()
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        if len(value.split()) != _CRON_FIELDS:
+            raise ValueError("a five-field cron expression, e.g. '0 8 * * mon'")
+        return value
+
+    @field_validator(
+        "telegram_api_base_url",
+        "viber_api_base_url",
+        "telegram_webhook_url",
+        "viber_webhook_url",
+    )
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return value
+
+    # Derived values: computed, never stored twice.
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        if not self.quiet_hours:
+            return None
+        start, end = self.quiet_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
+
+    @property
+    def subjects(self) -> list[str]:
+        return [s.strip() for s in self.criteria_subjects.split(",") if s.strip()]
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def viber_enabled(self) -> bool:
+        return bool(self.viber_auth_token)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings; on a wrong value raise SettingsError with one line per the contract."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"Invalid setting {name}: expected {reason}") from None

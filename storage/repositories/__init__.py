@@ -1,0 +1,1 @@
+"""Repositories: the only code that reads or writes the database. Each takes a Session."""

@@ -1,0 +1,196 @@
+"""Read-only aggregate queries for `analytics/`: counts grouped in the database, never rows.
+
+Everything here returns plain tuples; analytics turns them into small pandas frames. Counting
+happens in SQL (GROUP BY over the `answers` index), so a report costs about one index scan of a
+wave's answers however many there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Answer, Completion, Membership, Response
+
+# (question_id, option_index or None for text/"other", role or None, rows)
+OptionCountRow = tuple[str, int | None, str | None, int]
+# (question_id, role or None, distinct responses)
+AnsweredRow = tuple[str, str | None, int]
+
+
+def _scoped(
+    query: Select[Any], wave_id: int, class_id: int | None, roles: Sequence[str] | None
+) -> Select[Any]:
+    query = query.where(Answer.wave_id == wave_id)
+    if class_id is not None or roles is not None:
+        query = query.join(Response, Response.id == Answer.response_id)
+    if class_id is not None:
+        query = query.where(Response.class_id == class_id)
+    if roles is not None:
+        query = query.where(Response.role.in_(list(roles)))
+    return query
+
+
+def option_counts(
+    session: Session,
+    wave_id: int,
+    *,
+    class_id: int | None = None,
+    roles: Sequence[str] | None = None,
+    by_role: bool = False,
+) -> list[OptionCountRow]:
+    """Answer rows per (question, option[, role]) of a wave, optionally for one class/roles.
+
+    Without class, roles and by_role this is a covering-index scan of
+    `ix_answers_wave_question_option` (no join).
+    """
+    if by_role:
+        query = (
+            select(Answer.question_id, Answer.option_index, Response.role, func.count())
+            .join(Response, Response.id == Answer.response_id)
+            .where(Answer.wave_id == wave_id)
+            .group_by(Answer.question_id, Answer.option_index, Response.role)
+        )
+        if class_id is not None:
+            query = query.where(Response.class_id == class_id)
+        if roles is not None:
+            query = query.where(Response.role.in_(list(roles)))
+        return [(r[0], r[1], r[2], int(r[3])) for r in session.execute(query)]
+    query = _scoped(
+        select(Answer.question_id, Answer.option_index, func.count()), wave_id, class_id, roles
+    ).group_by(Answer.question_id, Answer.option_index)
+    return [(r[0], r[1], None, int(r[2])) for r in session.execute(query)]
+
+
+def answered_counts(
+    session: Session,
+    wave_id: int,
+    question_ids: Sequence[str],
+    *,
+    class_id: int | None = None,
+    roles: Sequence[str] | None = None,
+    by_role: bool = False,
+) -> list[AnsweredRow]:
+    """Distinct responses that answered each of `question_ids` (needed for multi-choice only:
+    a single-choice or text answer is exactly one row, so its row count already is that)."""
+    if not question_ids:
+        return []
+    if by_role:
+        query = (
+            select(Answer.question_id, Response.role, func.count(Answer.response_id.distinct()))
+            .join(Response, Response.id == Answer.response_id)
+            .where(Answer.wave_id == wave_id, Answer.question_id.in_(list(question_ids)))
+            .group_by(Answer.question_id, Response.role)
+        )
+        if class_id is not None:
+            query = query.where(Response.class_id == class_id)
+        if roles is not None:
+            query = query.where(Response.role.in_(list(roles)))
+        return [(r[0], r[1], int(r[2])) for r in session.execute(query)]
+    plain = _scoped(
+        select(Answer.question_id, func.count(Answer.response_id.distinct())),
+        wave_id,
+        class_id,
+        roles,
+    )
+    plain = plain.where(Answer.question_id.in_(list(question_ids))).group_by(Answer.question_id)
+    return [(r[0], None, int(r[1])) for r in session.execute(plain)]
+
+
+def text_answers(
+    session: Session,
+    wave_id: int,
+    question_id: str,
+    *,
+    class_id: int | None = None,
+    roles: Sequence[str] | None = None,
+) -> list[str]:
+    """Free-text (and "other") answers of one question, sorted so that order reveals nothing."""
+    query = _scoped(select(Answer.text), wave_id, class_id, roles).where(
+        Answer.question_id == question_id,
+        Answer.option_index.is_(None),
+        Answer.text.is_not(None),
+    )
+    return sorted(str(t) for t in session.scalars(query) if t and str(t).strip())
+
+
+def respondent_counts(session: Session, wave_id: int) -> list[tuple[int | None, str, int]]:
+    """(class_id, role, responses) of a wave."""
+    rows = session.execute(
+        select(Response.class_id, Response.role, func.count())
+        .where(Response.wave_id == wave_id)
+        .group_by(Response.class_id, Response.role)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def registered_by_class(
+    session: Session, class_ids: Sequence[int], roles: Sequence[str]
+) -> list[tuple[int, int]]:
+    """(class_id, people with one of `roles` in that class): response-rate denominators."""
+    rows = session.execute(
+        select(Membership.class_id, func.count(Membership.person_id.distinct()))
+        .where(Membership.class_id.in_(list(class_ids)), Membership.role.in_(list(roles)))
+        .group_by(Membership.class_id)
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def completed_by_class(
+    session: Session, wave_id: int, class_ids: Sequence[int], roles: Sequence[str]
+) -> list[tuple[int, int]]:
+    """(class_id, people with one of `roles` in that class who completed the wave)."""
+    rows = session.execute(
+        select(Membership.class_id, func.count(Completion.person_id.distinct()))
+        .join(Membership, Membership.person_id == Completion.person_id)
+        .where(
+            Completion.wave_id == wave_id,
+            Membership.class_id.in_(list(class_ids)),
+            Membership.role.in_(list(roles)),
+        )
+        .group_by(Membership.class_id)
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def registered_total(session: Session, class_ids: Sequence[int], roles: Sequence[str]) -> int:
+    """Distinct people with one of `roles` in any of `class_ids` (a parent of two counts once)."""
+    return int(
+        session.scalar(
+            select(func.count(Membership.person_id.distinct())).where(
+                Membership.class_id.in_(list(class_ids)), Membership.role.in_(list(roles))
+            )
+        )
+        or 0
+    )
+
+
+def completed_total(
+    session: Session, wave_id: int, class_ids: Sequence[int], roles: Sequence[str]
+) -> int:
+    """Distinct people with one of `roles` in any of `class_ids` who completed the wave."""
+    return int(
+        session.scalar(
+            select(func.count(Completion.person_id.distinct()))
+            .join(Membership, Membership.person_id == Completion.person_id)
+            .where(
+                Completion.wave_id == wave_id,
+                Membership.class_id.in_(list(class_ids)),
+                Membership.role.in_(list(roles)),
+            )
+        )
+        or 0
+    )
+
+
+def bare_option_counts(session: Session, wave_id: int) -> list[tuple[str, int | None, int]]:
+    """The benchmark floor: the one GROUP BY every distribution needs, nothing else."""
+    rows = session.execute(
+        select(Answer.question_id, Answer.option_index, func.count())
+        .where(Answer.wave_id == wave_id)
+        .group_by(Answer.question_id, Answer.option_index)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]

@@ -1,0 +1,169 @@
+"""Waves: a survey run for some classes, scheduled -> open -> closed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Completion, Survey, Wave, WaveClass
+
+STATUSES = ("scheduled", "open", "closed")
+
+
+@dataclass(frozen=True)
+class WaveInfo:
+    id: int
+    survey_id: int
+    slug: str
+    title: str
+    label: str
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    class_ids: tuple[int, ...]
+    audience: tuple[str, ...]
+    source: str
+
+
+def _info(session: Session, wave: Wave, survey: Survey) -> WaveInfo:
+    class_ids = tuple(
+        session.scalars(
+            select(WaveClass.class_id)
+            .where(WaveClass.wave_id == wave.id)
+            .order_by(WaveClass.class_id)
+        )
+    )
+    return WaveInfo(
+        id=wave.id,
+        survey_id=survey.id,
+        slug=survey.slug,
+        title=survey.title,
+        label=wave.label,
+        status=wave.status,
+        opens_at=wave.opens_at,
+        closes_at=wave.closes_at,
+        class_ids=class_ids,
+        audience=tuple(survey.definition.get("audience", ())),
+        source=wave.source,
+    )
+
+
+def create_wave(
+    session: Session,
+    survey_id: int,
+    label: str,
+    class_ids: list[int],
+    *,
+    status: str = "scheduled",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    source: str = "bot",
+    import_hash: str | None = None,
+) -> WaveInfo:
+    wave = Wave(
+        survey_id=survey_id,
+        label=label,
+        status=status,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        source=source,
+        import_hash=import_hash,
+    )
+    session.add(wave)
+    session.flush()
+    for class_id in sorted(set(class_ids)):
+        session.add(WaveClass(wave_id=wave.id, class_id=class_id))
+    session.flush()
+    return get_wave(session, wave.id)  # type: ignore[return-value]
+
+
+def get_wave(session: Session, wave_id: int) -> WaveInfo | None:
+    row = session.execute(
+        select(Wave, Survey).join(Survey, Survey.id == Wave.survey_id).where(Wave.id == wave_id)
+    ).first()
+    return _info(session, row[0], row[1]) if row else None
+
+
+def find_wave(session: Session, slug: str, label: str | None = None) -> WaveInfo | None:
+    """A survey's wave by label, or its newest wave."""
+    query = (
+        select(Wave, Survey).join(Survey, Survey.id == Wave.survey_id).where(Survey.slug == slug)
+    )
+    if label is not None:
+        query = query.where(Wave.label == label)
+    row = session.execute(query.order_by(Wave.id.desc()).limit(1)).first()
+    return _info(session, row[0], row[1]) if row else None
+
+
+def list_waves(session: Session, status: str | None = None) -> list[WaveInfo]:
+    query = select(Wave, Survey).join(Survey, Survey.id == Wave.survey_id)
+    if status is not None:
+        query = query.where(Wave.status == status)
+    return [_info(session, w, s) for w, s in session.execute(query.order_by(Wave.id))]
+
+
+def set_status(session: Session, wave_id: int, status: str, now: datetime) -> bool:
+    """Move a wave to `status`; False if it was already there (idempotent jobs)."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown wave status {status}")
+    values: dict[str, object] = {"status": status}
+    if status == "open":
+        values["opens_at"] = now
+    if status == "closed":
+        values["closes_at"] = now
+    result = session.execute(
+        update(Wave).where(Wave.id == wave_id, Wave.status != status).values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def set_closes_at(session: Session, wave_id: int, closes_at: datetime | None) -> None:
+    session.execute(update(Wave).where(Wave.id == wave_id).values(closes_at=closes_at))
+
+
+def open_waves_for(
+    session: Session, person_id: int, memberships: list[tuple[int | None, str]]
+) -> list[tuple[WaveInfo, int | None, str]]:
+    """Open waves this person may answer and has not completed: (wave, class_id, role)."""
+    completed = set(
+        session.scalars(select(Completion.wave_id).where(Completion.person_id == person_id))
+    )
+    out = []
+    for wave in list_waves(session, "open"):
+        if wave.id in completed:
+            continue
+        for class_id, role in memberships:
+            if role in wave.audience and (class_id in wave.class_ids):
+                out.append((wave, class_id, role))
+                break
+    return out
+
+
+def completion_count(session: Session, wave_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Completion).where(Completion.wave_id == wave_id)
+        )
+        or 0
+    )
+
+
+def next_label(session: Session, survey_slug: str, now: datetime) -> str:
+    """A readable, unique wave label such as `2026-11` or `2026-11-2`."""
+    base = now.strftime("%Y-%m")
+    labels = set(
+        session.scalars(
+            select(Wave.label)
+            .join(Survey, Survey.id == Wave.survey_id)
+            .where(Survey.slug == survey_slug)
+        )
+    )
+    if base not in labels:
+        return base
+    n = 2
+    while f"{base}-{n}" in labels:
+        n += 1
+    return f"{base}-{n}"
