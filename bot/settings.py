@@ -138,5 +138,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        reason = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"Invalid setting {name}: expected {reason}") from None
+        reason = str(first["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
+        reason = reason.split(",")[0] if first["type"] != "value_error" else reason
+        given = "" if _is_secret(name) else f", got {str(first.get('input'))[:60]!r}"
+        raise SettingsError(f"Invalid setting {name}: expected {reason}{given}") from None
+
+
+def _is_secret(name: str) -> bool:
+    return any(word in name for word in ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL"))

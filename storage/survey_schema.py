@@ -171,7 +171,7 @@ def _parse_question(raw: Any, check: _Checker, earlier: dict[str, Question]) -> 
     if not isinstance(raw, dict):
         check.add(0, "a question must be a mapping")
         return None
-    line = raw.get("__line__", 0)
+    line = int(raw.get("__line__") or 0)
     for key in raw:
         if key != "__line__" and key not in _QUESTION_KEYS:
             check.add(line, f"unknown key '{key}' in a question")
@@ -242,7 +242,7 @@ def _parse_question(raw: Any, check: _Checker, earlier: dict[str, Question]) -> 
     show_if = None
     if "show_if" in raw:
         cond = raw["show_if"]
-        cond_line = cond.get("__line__", line) if isinstance(cond, dict) else line
+        cond_line = int(cond.get("__line__") or line) if isinstance(cond, dict) else line
         if not isinstance(cond, dict) or not _str(cond.get("question")):
             check.add(cond_line, f"question '{qid}': show_if needs 'question' and 'options'")
         else:
@@ -304,7 +304,7 @@ def parse_survey(text: str, file: str = "<string>") -> tuple[SurveyDef | None, l
     if not isinstance(raw, dict):
         check.add(1, "a questionnaire must be a mapping with id, title, audience and questions")
         return None, check.problems
-    line = raw.get("__line__", 1)
+    line = int(raw.get("__line__") or 1)
     for key in raw:
         if key != "__line__" and key not in _SURVEY_KEYS:
             check.add(line, f"unknown key '{key}'")

@@ -20,8 +20,6 @@ class Channel(Protocol):
         ...
 
 
-
-
 def render_text(reply: Reply) -> str:
     """A reply as plain text: buttons become numbered lines (`1) Так`)."""
     lines = [reply.text]

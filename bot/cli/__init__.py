@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bot.cli.commands_report  # noqa: F401  (report, import-forms)
 from bot.cli import commands_core  # noqa: F401  (registers commands on `main`)
+from bot.cli import commands_viber  # noqa: F401  (viber set-webhook, viber info)
 from bot.cli.app import main
 
 __all__ = ["main"]

@@ -164,7 +164,7 @@ class Ctx:
         if not self._person_loaded:
             self._person = self.world.person()
             self._person_loaded = True
-        return self._person  # type: ignore[no-any-return]
+        return self._person
 
     @property
     def lang(self) -> str:

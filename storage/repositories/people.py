@@ -63,7 +63,7 @@ class PersonInfo:
 class Recipient:
     person_id: int
     role: str
-    class_id: int
+    class_id: int | None
     channel: str
     external_id: str
     language: str

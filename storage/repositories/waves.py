@@ -131,7 +131,7 @@ def open_waves_for(
     completed = set(
         session.scalars(select(Completion.wave_id).where(Completion.person_id == person_id))
     )
-    out = []
+    out: list[tuple[WaveInfo, int | None, str]] = []
     for wave in list_waves(session, "open"):
         if wave.id in completed:
             continue

@@ -1,0 +1,274 @@
+"""Core commands: db, classes, invites, surveys, chat, demo, run."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, time
+from pathlib import Path
+
+import click
+
+from bot.cli.app import AppContext, echo_json, fail, main, pass_app
+from bot.invites_admin import InviteError, create_invite
+from bot.waves_admin import WaveError, close_wave, create_wave, open_wave, sync_surveys
+from storage.models import ROLES
+from storage.repositories import school, surveys, waves
+from storage.repositories.school import ClassNameError
+from storage.survey_schema import SurveyError, load_survey_file
+
+
+# ---------------------------------------------------------------- db
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@pass_app
+def db_upgrade(app: AppContext) -> None:
+    """Apply all migrations (`make run` and `classpulse run` do this too)."""
+    app.migrate()
+    click.echo("database is up to date")
+
+
+# ---------------------------------------------------------------- classes
+@main.group("class")
+def class_group() -> None:
+    """The school's classes."""
+
+
+@class_group.command("add")
+@click.argument("names", nargs=-1, required=True)
+@pass_app
+def class_add(app: AppContext, names: tuple[str, ...]) -> None:
+    """Add classes, e.g. `classpulse class add 7-А 7-Б`."""
+    app.migrate()
+    try:
+        with app.db.write() as session:
+            rows = school.add_classes(session, app.settings.school_name, list(names))
+            added = [r.name for r in rows]
+    except ClassNameError as exc:
+        fail(str(exc))
+    click.echo("classes: " + ", ".join(added))
+
+
+@class_group.command("list")
+@pass_app
+def class_list(app: AppContext) -> None:
+    """List the classes."""
+    app.migrate()
+    with app.db.read() as session:
+        for row in school.list_classes(session):
+            click.echo(row.name)
+
+
+# ---------------------------------------------------------------- invites
+@main.group()
+def invite() -> None:
+    """Invite codes, deep links and QR codes."""
+
+
+@invite.command("create")
+@click.option("--class", "class_name", help="Class, e.g. 7-А (not for director/admin).")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--uses", type=click.IntRange(1, 10_000), default=None, help="Maximum uses.")
+@click.option("--expires", type=click.IntRange(1, 3650), default=None, help="Days valid.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_app
+def invite_create(
+    app: AppContext,
+    class_name: str | None,
+    role: str,
+    uses: int | None,
+    expires: int | None,
+    as_json: bool,
+) -> None:
+    """Create an invite: prints the code, Telegram and Viber links, and writes a QR code."""
+    app.migrate()
+    try:
+        created = create_invite(app.db, app.settings, class_name, role, uses, expires, app.clock())
+    except InviteError as exc:
+        fail(str(exc))
+    if as_json:
+        echo_json(
+            {
+                "code": created.code,
+                "telegram_link": created.telegram_link,
+                "viber_link": created.viber_link,
+                "qr_path": str(created.qr_path),
+            }
+        )
+        return
+    click.echo(f"code:     {created.code}")
+    click.echo(f"telegram: {created.telegram_link}")
+    click.echo(f"viber:    {created.viber_link}")
+    click.echo(f"QR code:  {created.qr_path}")
+    for note in created.notes:
+        click.echo(f"note: {note}")
+
+
+# ---------------------------------------------------------------- surveys
+@main.group()
+def survey() -> None:
+    """Questionnaires and their waves."""
+
+
+@survey.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def survey_check(paths: tuple[Path, ...]) -> None:
+    """Validate questionnaire files; prints `file:line: message` for every problem."""
+    problems = 0
+    for path in paths:
+        try:
+            definition = load_survey_file(path)
+        except SurveyError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem))
+            problems += len(exc.problems)
+            continue
+        click.echo(f"{path}: ok ({definition.id}, {len(definition.questions)} questions)")
+    if problems:
+        sys.exit(1)
+
+
+@survey.command("list")
+@pass_app
+def survey_list(app: AppContext) -> None:
+    """List the questionnaires and their waves."""
+    app.migrate()
+    with app.db.write() as session:
+        sync_surveys(session)
+    with app.db.read() as session:
+        all_waves = waves.list_waves(session)
+        for row in surveys.list_surveys(session):
+            questions = len(row.definition.get("questions", []))
+            click.echo(f"{row.slug}  v{row.version}  {questions} questions  «{row.title}»")
+            for wave in (w for w in all_waves if w.slug == row.slug):
+                closes = f", closes {wave.closes_at:%Y-%m-%d %H:%M}" if wave.closes_at else ""
+                click.echo(f"    wave {wave.label}: {wave.status}{closes}")
+
+
+def _parse_when(value: str | None, app: AppContext, end_of_day: bool) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"'{value}' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    if len(value) <= 10:  # a bare date: the end (or start) of that day in the school's zone
+        parsed = datetime.combine(parsed.date(), time(23, 59) if end_of_day else time(8, 0))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=app.settings.tz)
+    return parsed
+
+
+@survey.command("open")
+@click.argument("survey_id")
+@click.option("--class", "class_names", multiple=True, required=True, help="Repeatable.")
+@click.option("--opens", default=None, help="When to open (default now), YYYY-MM-DD[THH:MM].")
+@click.option("--closes", default=None, help="When to close, YYYY-MM-DD[THH:MM].")
+@click.option("--label", default=None, help="Wave label (default: year-month).")
+@pass_app
+def survey_open(
+    app: AppContext,
+    survey_id: str,
+    class_names: tuple[str, ...],
+    opens: str | None,
+    closes: str | None,
+    label: str | None,
+) -> None:
+    """Open a wave of a survey for classes now, or schedule it."""
+    app.migrate()
+    now = app.clock()
+    opens_at = _parse_when(opens, app, end_of_day=False)
+    closes_at = _parse_when(closes, app, end_of_day=True)
+    try:
+        with app.db.write() as session:
+            sync_surveys(session)
+            class_ids = []
+            for name in class_names:
+                row = school.class_by_name(session, name)
+                if row is None:
+                    raise WaveError(f"no class '{name}' (add it with `classpulse class add`)")
+                class_ids.append(row.id)
+            wave = create_wave(
+                session,
+                survey_id,
+                class_ids,
+                now,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                label=label,
+            )
+            if opens_at is None or opens_at <= now:
+                opened = open_wave(session, wave.id, now)
+                click.echo(
+                    f"wave {wave.label} of {survey_id} is open; "
+                    f"{opened.invitations} invitations queued"
+                )
+            else:
+                click.echo(f"wave {wave.label} of {survey_id} opens {opens_at:%Y-%m-%d %H:%M}")
+    except WaveError as exc:
+        fail(str(exc))
+
+
+@survey.command("close")
+@click.argument("survey_id")
+@click.option("--wave", "label", default=None, help="Wave label (default: the newest).")
+@pass_app
+def survey_close(app: AppContext, survey_id: str, label: str | None) -> None:
+    """Close a survey's wave now."""
+    app.migrate()
+    with app.db.write() as session:
+        wave = waves.find_wave(session, survey_id, label)
+        if wave is None:
+            fail(f"no wave of '{survey_id}'" + (f" labelled '{label}'" if label else ""))
+        changed = close_wave(session, wave.id, app.clock())
+    click.echo(
+        f"wave {wave.label} of {survey_id} " + ("closed" if changed else "was already closed")
+    )
+
+
+# ---------------------------------------------------------------- chat, demo, run
+@main.command()
+@click.option("--as", "role", type=click.Choice(ROLES), default=None, help="Join as this role.")
+@click.option("--class", "class_name", default=None, help="Class for --as.")
+@click.option("--user", default="console", help="A name for this console account.")
+@pass_app
+def chat(app: AppContext, role: str | None, class_name: str | None, user: str) -> None:
+    """Talk to the bot in the terminal (buttons are numbered; type the number)."""
+    from bot.channels.console import run_console
+
+    app.migrate()
+    run_console(app, role=role, class_name=class_name, user=user)
+
+
+@main.command()
+@click.option("--families", type=click.IntRange(1, 5000), default=80, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-output"))
+@click.option("--seed", type=int, default=2025, help="Random seed (same seed, same answers).")
+@pass_app
+def demo(app: AppContext, families: int, out: Path, seed: int) -> None:
+    """A whole survey wave on your machine: simulated families answer through the engine."""
+    from bot.demo import run_demo
+
+    run_demo(app.settings, families=families, out=out, seed=seed)
+
+
+@main.command()
+@pass_app
+def run(app: AppContext) -> None:
+    """Migrate and start the bot; with no messenger tokens, run the demo instead."""
+    settings = app.settings
+    if not settings.telegram_enabled and not settings.viber_enabled:
+        click.echo("No TELEGRAM_BOT_TOKEN or VIBER_AUTH_TOKEN in .env: running the demo.\n")
+        from bot.demo import run_demo
+
+        run_demo(settings, families=80, out=Path("demo-output"), seed=2025)
+        return
+    app.migrate()
+    import asyncio
+
+    from bot.runtime import serve
+
+    asyncio.run(serve(app))

@@ -1,0 +1,58 @@
+"""`classpulse viber ...`: register the webhook, show the bot account."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from bot.channels.viber import ViberError
+from bot.channels.viber_setup import ViberSetupError, client_from_settings
+from bot.cli.app import AppContext, echo_json, fail, main, pass_app
+
+
+@main.group("viber")
+def viber_group() -> None:
+    """The Viber bot account: webhook and account info."""
+
+
+@viber_group.command("set-webhook")
+@click.option("--url", default="", help="Webhook URL (default: VIBER_WEBHOOK_URL).")
+@pass_app
+def set_webhook(app: AppContext, url: str) -> None:
+    """Register the webhook URL with Viber (`classpulse run` does this at start).
+
+    The bot must already be serving that URL: Viber checks it with a signed request.
+    """
+    target = url or app.settings.viber_webhook_url
+    if not target.startswith("https://"):
+        fail("VIBER_WEBHOOK_URL (or --url) must be an https:// URL")
+    try:
+        client = client_from_settings(app.settings)
+    except ViberSetupError as exc:
+        fail(str(exc), code=2)
+    try:
+        events = asyncio.run(client.set_webhook(target))
+    except ViberError as exc:
+        fail(f"set_webhook failed: {exc}")
+    finally:
+        client.close()
+    click.echo(f"webhook set: {target}")
+    click.echo("events: " + ", ".join(events))
+
+
+@viber_group.command("info")
+@pass_app
+def info(app: AppContext) -> None:
+    """Show the bot account as Viber sees it (name, URI, subscribers, webhook)."""
+    try:
+        client = client_from_settings(app.settings)
+    except ViberSetupError as exc:
+        fail(str(exc), code=2)
+    try:
+        account = asyncio.run(client.account_info())
+    except ViberError as exc:
+        fail(f"get_account_info failed: {exc}")
+    finally:
+        client.close()
+    echo_json(account)
