@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest install demo bench clean
+.PHONY: run test lint typecheck pytest pytest-pg install demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,20 @@ typecheck: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no tests: that is a failure for us, say so clearly.
+## The suite runs on SQLite files, then its storage-facing tests again on PostgreSQL.
 pytest: install
 	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi
+	@$(MAKE) --no-print-directory pytest-pg
+
+# A throwaway PostgreSQL server (installed from Debian's packages when missing).
+pytest-pg: install
+	@dir=$$(mktemp -d /tmp/classpulse-pg.XXXXXX); \
+	url=$$(scripts/pg_test_server.sh start $$dir/pg) || { echo "PostgreSQL leg: no server"; exit 1; }; \
+	echo "PostgreSQL leg: $$url"; \
+	CLASSPULSE_TEST_PG_URL=$$url $(BIN)/python -m pytest -p no:cacheprovider; rc=$$?; \
+	scripts/pg_test_server.sh stop $$dir/pg; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 demo: install

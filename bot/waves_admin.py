@@ -72,8 +72,13 @@ def invitation_reply(lang: str, wave: WaveInfo) -> Reply:
     )
 
 
-def open_wave(session: Session, wave_id: int, now: datetime) -> OpenedWave:
-    """Open a wave and queue one invitation per member account (never twice: keyed rows)."""
+def open_wave(
+    session: Session, wave_id: int, now: datetime, telegram_username: str = ""
+) -> OpenedWave:
+    """Open a wave and queue one invitation per member account (never twice: keyed rows).
+
+    With the bot's Telegram username, bound class groups get an invitation with a deep link.
+    """
     wave = waves.get_wave(session, wave_id)
     if wave is None:
         raise WaveError(f"wave {wave_id} does not exist")
@@ -96,7 +101,8 @@ def open_wave(session: Session, wave_id: int, now: datetime) -> OpenedWave:
         if not _is_local(r.channel)
     ]
     count = enqueue_many(session, messages, now)
-    count += _group_invitations(session, wave, now)
+    if telegram_username:
+        count += _group_invitations(session, wave, now, telegram_username)
     return OpenedWave(wave, count)
 
 
@@ -105,12 +111,10 @@ def _is_local(channel: str) -> bool:
     return channel in {"memory", "console"}
 
 
-def _group_invitations(session: Session, wave: WaveInfo, now: datetime) -> int:
-    try:
-        from bot.groups import queue_group_invitations  # Telegram class groups
-    except ImportError:
-        return 0
-    return int(queue_group_invitations(session, wave, now))
+def _group_invitations(session: Session, wave: WaveInfo, now: datetime, username: str) -> int:
+    from bot.groups import queue_group_invitations, telegram_deep_link_base
+
+    return queue_group_invitations(session, wave, telegram_deep_link_base(username), now)
 
 
 def close_wave(session: Session, wave_id: int, now: datetime) -> bool:

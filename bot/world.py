@@ -48,6 +48,7 @@ class DbWorld:
         self._person: PersonInfo | None = None
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}
+        self._open_waves: list[OpenWave] | None = None
 
     def person(self) -> PersonInfo | None:
         if not self._person_loaded:
@@ -59,14 +60,21 @@ class DbWorld:
         return invites.lookup_invite(self.session, code, self.now)
 
     def open_waves(self) -> list[OpenWave]:
-        person = self.person()
-        if person is None:
-            return []
-        memberships = [(m.class_id, m.role) for m in person.memberships]
-        return [
-            OpenWave(wave, class_id, role)
-            for wave, class_id, role in waves.open_waves_for(self.session, person.id, memberships)
-        ]
+        # Asked several times per event (menu, survey guard): read once.
+        if self._open_waves is None:
+            person = self.person()
+            memberships = [(m.class_id, m.role) for m in person.memberships] if person else []
+            self._open_waves = (
+                [
+                    OpenWave(wave, class_id, role)
+                    for wave, class_id, role in waves.open_waves_for(
+                        self.session, person.id, memberships
+                    )
+                ]
+                if person
+                else []
+            )
+        return self._open_waves
 
     def wave(self, wave_id: int) -> WaveInfo | None:
         return waves.get_wave(self.session, wave_id)
@@ -78,7 +86,9 @@ class DbWorld:
 
     def draft(self, wave_id: int) -> DraftInfo | None:
         person = self.person()
-        return None if person is None else responses.get_draft(self.session, wave_id, person.id)
+        if person is None:
+            return None
+        return responses.get_draft(self.session, wave_id, person.id, for_update=True)
 
     def completed(self, wave_id: int) -> bool:
         person = self.person()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.settings import Settings
 from storage.db import Database
@@ -20,7 +23,7 @@ _TEMPLATE: dict[str, Path] = {}
 def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read a developer's .env or real tokens."""
     monkeypatch.chdir(tmp_path)
-    for name in ("TELEGRAM_BOT_TOKEN", "VIBER_AUTH_TOKEN", "DATABASE_URL"):
+    for name in ("TELEGRAM_BOT_TOKEN", "VIBER_AUTH_TOKEN", "DATABASE_URL", "TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -33,11 +36,67 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _TEMPLATE["path"]
 
 
+# The PostgreSQL leg (`make test` starts a throwaway server and sets this): the same tests run
+# against PostgreSQL, each on a fresh database cloned from a migrated template.
+PG_URL = os.environ.get("CLASSPULSE_TEST_PG_URL", "")
+PG_MODULES = (
+    "test_engine_dialogs",
+    "test_storage",
+    "test_analytics",
+    "test_criteria",
+    "test_outbox",
+    "test_jobs",
+)
+_pg_counter = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not PG_URL:
+        return
+    keep = [
+        item
+        for item in items
+        if item.module is not None
+        and item.module.__name__.split(".")[-1].startswith(PG_MODULES)
+        and item.get_closest_marker("sqlite_only") is None
+    ]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: checks SQLite-specific behaviour")
+
+
+def _pg_admin(sql: str) -> None:
+    engine = create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def _pg_url(name: str) -> str:
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture
-def db_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def db_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if PG_URL:
+        if "pg" not in _TEMPLATE:
+            _pg_admin("DROP DATABASE IF EXISTS cp_template")
+            _pg_admin("CREATE DATABASE cp_template")
+            upgrade(_pg_url("cp_template"))
+            _TEMPLATE["pg"] = Path("cp_template")
+        name = f"cp_test_{os.getpid()}_{next(_pg_counter)}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE cp_template")
+        yield _pg_url(name)
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
     path = tmp_path / "classpulse.db"
     shutil.copy(_migrated_template(tmp_path_factory), path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

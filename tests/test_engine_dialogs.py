@@ -360,21 +360,53 @@ def test_huge_message_and_person_without_class(sch: School) -> None:
     )
 
 
-def test_two_devices_answering_at_once_stay_consistent(sch: School) -> None:
-    """The same person on Telegram and Viber: the stored position is shared and checked."""
+def test_two_devices_answering_at_once_stay_consistent(sch: School, db_url: str) -> None:
+    """Phone and desktop press different options of the same question at the same moment."""
+    import threading
+
     wave = sch.open("assessment-parents")
     phone = sch.join("olena", "7-А", "parent")
     phone.press("Анкета")
-    code = sch.invite("7-А", "parent")
-    # the second device is a second identity of a new person in this simple model; instead
-    # simulate two presses of the same question arriving from two connections at once
-    first = phone.press_payload(encode("a", wave, 0, 0), event_id="tg1")
-    second = phone.press_payload(encode("a", wave, 0, 3), event_id="vb1")
-    assert "Питання 2 з 7" in first[-1].text
-    assert "вже пройдено" in second[0].text
+    results: dict[str, list[str]] = {}
+
+    def press_from(device: str, option: int) -> None:
+        database = Database(db_url)
+        service = ChatService(
+            database, sch.settings, clock=lambda: sch.now, outbox_channels=frozenset()
+        )
+        event = IncomingEvent(
+            "memory",
+            "olena",
+            EventKind.BUTTON,
+            payload=encode("a", wave, 0, option),
+            event_id=device,
+        )
+        results[device] = [r.text for r in service.handle(event)]
+        database.dispose()
+
+    threads = [
+        threading.Thread(target=press_from, args=("desktop", 0)),
+        threading.Thread(target=press_from, args=("phone", 3)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    advanced = [d for d, texts in results.items() if texts[0].startswith("Питання 2 з 7")]
+    refused = [d for d, texts in results.items() if "вже пройдено" in texts[0]]
+    assert len(advanced) == 1 and len(refused) == 1, results
     with sch.db.read() as session:
-        assert session.scalars(select(Draft.answers)).one() == {"q1": 0}
-    assert code  # invites still work after concurrent use
+        stored = session.scalars(select(Draft.answers)).one()
+    assert stored == {"q1": 0 if advanced == ["desktop"] else 3}
+
+
+def test_group_deep_link_opens_the_survey(sch: School) -> None:
+    wave = sch.open("assessment-parents")
+    user = sch.join("olena", "7-А", "parent")
+    assert_dialog(user, [(f"/start w{wave}", ["Питань: 7", "Питання 1 з 7"])])
+    stranger = sch.channel.user("stranger")
+    assert_dialog(stranger, [(f"/start w{wave}", ["Щоб приєднатися"])])
+    assert_dialog(user, [("/start whatever", ["Головне меню"])])
 
 
 def test_unreachable_event_marks_identity(sch: School) -> None:

@@ -6,6 +6,7 @@ import threading
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -17,6 +18,7 @@ from storage.repositories import people, responses, school, surveys, waves
 from storage.survey_schema import bundled_surveys_dir, load_survey_file
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_head_on_empty_sqlite_matches_the_models(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     upgrade(url)
@@ -27,11 +29,19 @@ def test_upgrade_head_on_empty_sqlite_matches_the_models(tmp_path: Path) -> None
     assert diff == []
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_is_tuned_for_a_bot(db: Database) -> None:
     with db.read() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+
+
+def test_upgrade_head_matches_the_models(db: Database) -> None:
+    """Also on PostgreSQL: the migrated schema is exactly what the models say."""
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
 
 
 def test_no_column_or_join_pairs_a_response_with_a_person(db: Database) -> None:

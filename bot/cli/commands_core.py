@@ -201,7 +201,9 @@ def survey_open(
                 label=label,
             )
             if opens_at is None or opens_at <= now:
-                opened = open_wave(session, wave.id, now)
+                opened = open_wave(
+                    session, wave.id, now, app.settings.telegram_bot_username
+                )
                 click.echo(
                     f"wave {wave.label} of {survey_id} is open; "
                     f"{opened.invitations} invitations queued"

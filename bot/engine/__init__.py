@@ -5,7 +5,7 @@ the kinds are listed in `bot/payloads.py`, and each flow module registers its ha
 `@payload(...)`, `@command(...)`, `@mode_input(...)` and `@menu_item(...)`.
 """
 
-from bot.engine import menu, registration, survey  # noqa: F401  (registration of handlers)
+from bot.engine import criteria, menu, registration, survey  # noqa: F401  (registration of handlers)
 from bot.engine.core import Ctx, OpenWave, State, Step, World, step
 
 __all__ = ["Ctx", "OpenWave", "State", "Step", "World", "step"]

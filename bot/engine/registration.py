@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.engine.core import (
     FALLBACKS,
     AddMembership,
@@ -23,11 +25,20 @@ def _klass(ctx: Ctx, class_name: str) -> str:
     return ctx.t("in_class", klass=class_name) if class_name else ""
 
 
+WAVE_LINK = re.compile(r"^w(\d{1,9})$")
+
+
 @command("start")
 def start(ctx: Ctx) -> Step:
-    code = ctx.event.argument.strip()
-    if code:
-        return _use_code(ctx, code)
+    argument = ctx.event.argument.strip()
+    wave_link = WAVE_LINK.match(argument)
+    if wave_link and ctx.person is not None:
+        # A group invitation's deep link (`?start=w12`): straight into that survey.
+        from bot.engine.survey import start_survey_for
+
+        return start_survey_for(ctx, int(wave_link.group(1)))
+    if argument and (looks_like_code(argument) or ctx.person is None and not wave_link):
+        return _use_code(ctx, argument)
     if ctx.person is None:
         return ctx.step(ctx.state.to("idle")).say(
             ctx.t("how_to_join", school=ctx.world.school_name)

@@ -198,7 +198,12 @@ def _question_arg(ctx: Ctx) -> int:
 @payload("s")
 def start_survey(ctx: Ctx) -> Step:
     assert ctx.payload is not None
-    loaded = _load(ctx, ctx.payload.int_arg(0))
+    return start_survey_for(ctx, ctx.payload.int_arg(0))
+
+
+def start_survey_for(ctx: Ctx, wave_id: int) -> Step:
+    """Start a survey, or resume it where the draft stopped."""
+    loaded = _load(ctx, wave_id)
     if isinstance(loaded, Step):
         return loaded
     s = loaded

@@ -13,10 +13,11 @@ from storage.models import Conversation, ProcessedEvent
 
 
 def load_state(session: Session, channel: str, external_id: str) -> dict[str, Any]:
+    """The stored state, its row locked until commit (PostgreSQL; SQLite locks the file)."""
     row = session.scalars(
-        select(Conversation).where(
-            Conversation.channel == channel, Conversation.external_id == external_id
-        )
+        select(Conversation)
+        .where(Conversation.channel == channel, Conversation.external_id == external_id)
+        .with_for_update()
     ).first()
     return dict(row.state) if row else {}
 

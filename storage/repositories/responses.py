@@ -21,10 +21,12 @@ class DraftInfo:
     position: int
 
 
-def get_draft(session: Session, wave_id: int, person_id: int) -> DraftInfo | None:
-    row = session.scalars(
-        select(Draft).where(Draft.wave_id == wave_id, Draft.person_id == person_id)
-    ).first()
+def get_draft(
+    session: Session, wave_id: int, person_id: int, for_update: bool = False
+) -> DraftInfo | None:
+    """The draft; `for_update` locks its row (PostgreSQL) so two devices answer in turn."""
+    query = select(Draft).where(Draft.wave_id == wave_id, Draft.person_id == person_id)
+    row = session.scalars(query.with_for_update() if for_update else query).first()
     if row is None:
         return None
     return DraftInfo(row.wave_id, row.class_id, dict(row.answers), row.position)

@@ -28,14 +28,23 @@ class WaveInfo:
     source: str
 
 
-def _info(session: Session, wave: Wave, survey: Survey) -> WaveInfo:
-    class_ids = tuple(
-        session.scalars(
-            select(WaveClass.class_id)
-            .where(WaveClass.wave_id == wave.id)
-            .order_by(WaveClass.class_id)
-        )
+def _class_ids(session: Session, wave_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    found: dict[int, list[int]] = {w: [] for w in wave_ids}
+    rows = session.execute(
+        select(WaveClass.wave_id, WaveClass.class_id)
+        .where(WaveClass.wave_id.in_(wave_ids))
+        .order_by(WaveClass.class_id)
     )
+    for wave_id, class_id in rows:
+        found[wave_id].append(class_id)
+    return {w: tuple(ids) for w, ids in found.items()}
+
+
+def _info(
+    session: Session, wave: Wave, survey: Survey, class_ids: tuple[int, ...] | None = None
+) -> WaveInfo:
+    if class_ids is None:
+        class_ids = _class_ids(session, [wave.id])[wave.id]
     return WaveInfo(
         id=wave.id,
         survey_id=survey.id,
@@ -102,7 +111,9 @@ def list_waves(session: Session, status: str | None = None) -> list[WaveInfo]:
     query = select(Wave, Survey).join(Survey, Survey.id == Wave.survey_id)
     if status is not None:
         query = query.where(Wave.status == status)
-    return [_info(session, w, s) for w, s in session.execute(query.order_by(Wave.id))]
+    rows = session.execute(query.order_by(Wave.id)).all()
+    classes = _class_ids(session, [w.id for w, _ in rows]) if rows else {}
+    return [_info(session, w, s, classes[w.id]) for w, s in rows]
 
 
 def set_status(session: Session, wave_id: int, status: str, now: datetime) -> bool:

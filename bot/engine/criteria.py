@@ -1,0 +1,651 @@
+"""Assessment criteria in chat: the teacher's publishing wizard, "understood" and questions for
+families, the teacher's answer, `/criteria` to read again, and `/coverage` for class teachers.
+
+Pure like every flow: reads go through `ctx.world.lookup("cr_...")`; the readers and the
+effect appliers live in bot/criteria_effects.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.criteria_ui import (
+    AUDIENCE_ROLES,
+    AUDIENCES,
+    K_ACK,
+    K_ASK,
+    K_CLASS,
+    K_REPLY,
+    K_STEP,
+    K_SUBJECT,
+    K_VIEW,
+    MAX_NOTICE_TEXT,
+    MAX_QUESTION,
+    MAX_SUBJECT,
+    CriteriaConfig,
+    NoticeView,
+    Plan,
+    audience_name,
+    file_mime,
+    file_too_big,
+    match_subject,
+    megabytes,
+    notice_body,
+    notice_reply,
+    notice_view,
+    percent,
+)
+from bot.engine.core import (
+    FALLBACKS,
+    MENU_PROVIDERS,
+    Ctx,
+    Step,
+    command,
+    menu_item,
+    mode_input,
+    payload,
+)
+from bot.engine.menu import menu_step
+from bot.events import Button, EventKind, Reply
+from bot.payloads import encode
+from bot.texts import role_name
+from storage.models import SCHOOL_WIDE_ROLES, STAFF_ROLES
+from storage.repositories.criteria import NoticeInfo, QuestionInfo
+from storage.repositories.people import PersonInfo
+
+if TYPE_CHECKING:
+    from bot.criteria import CoverageRow
+
+WIZARD = "cr_new"
+ASKING = "cr_ask"
+ANSWERING = "cr_answer"
+MAX_ANSWER = 3000
+SUBJECTS_PER_ROW = 2
+
+
+# ---------------------------------------------------------------- effects
+@dataclass(frozen=True)
+class PublishCriteria:
+    class_ids: tuple[int, ...]
+    subject: str
+    audience: str
+    text: str
+    file: dict[str, Any] | None  # name, mime, size, ref (a channel file reference)
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    notice_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class AskQuestion:
+    notice_id: int
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerQuestion:
+    question_id: int
+    text: str
+
+
+# ---------------------------------------------------------------- helpers
+def _lookup(ctx: Ctx, name: str, *args: Any) -> Any:
+    """Read through the world. The readers and appliers are registered on first use rather
+    than at import: bot.world and bot.effects import the engine, so an import from here at
+    load time would be circular whichever of them is imported first."""
+    import bot.criteria_effects  # noqa: F401
+
+    return ctx.world.lookup(name, *args)
+
+
+def _config(ctx: Ctx) -> CriteriaConfig:
+    config: CriteriaConfig = _lookup(ctx, "cr_config")
+    return config
+
+
+def _notice(ctx: Ctx, notice_id: int) -> NoticeInfo | None:
+    notice: NoticeInfo | None = _lookup(ctx, "cr_notice", notice_id)
+    return notice
+
+
+def family_role(person: PersonInfo, notice: NoticeInfo) -> str | None:
+    """The person's role the notice is addressed to, if it is addressed to them at all."""
+    wanted = AUDIENCE_ROLES.get(notice.audience, ())
+    for m in person.memberships:
+        if m.class_id == notice.class_id and m.role in wanted:
+            return m.role
+    return None
+
+
+def _is_staff(person: PersonInfo) -> bool:
+    return bool(person.roles & set(STAFF_ROLES))
+
+
+def _refresh(ctx: Ctx, reply: Reply) -> Reply:
+    """Update the pressed message's keyboard in place where the channel can."""
+    return Reply(
+        text=reply.text,
+        buttons=reply.buttons,
+        edit_ref=ctx.event.message_ref,
+        keyboard_only=bool(ctx.event.message_ref),
+    )
+
+
+def _text_or_none(ctx: Ctx) -> str | None:
+    return ctx.event.text.strip() if ctx.event.kind is EventKind.TEXT else None
+
+
+# ---------------------------------------------------------------- menu
+def _menu_buttons(ctx: Ctx) -> list[Button]:
+    person = ctx.person
+    if person is None:
+        return []
+    buttons = [Button(ctx.t("btn_cr_list"), encode("m", "cr_list"))]
+    if _is_staff(person):
+        buttons.insert(0, Button(ctx.t("btn_cr_new"), encode("m", "cr_new")))
+    if person.roles & {"class_teacher", *SCHOOL_WIDE_ROLES}:
+        buttons.append(Button(ctx.t("btn_cr_coverage"), encode("m", "cr_cov")))
+    return buttons
+
+
+MENU_PROVIDERS.append(_menu_buttons)
+
+
+# ---------------------------------------------------------------- the publishing wizard
+def _wizard(ctx: Ctx, **changes: Any) -> Any:
+    data = dict(ctx.state.data) if ctx.state.mode == WIZARD else {}
+    data.update(changes)
+    return ctx.state.to(WIZARD, **data)
+
+
+def _classes_reply(ctx: Ctx, chosen: list[int]) -> Reply:
+    options: list[tuple[int, str]] = _lookup(ctx, "cr_publishable")
+    rows: list[tuple[Button, ...]] = []
+    for class_id, name in options:
+        mark = "✓ " if class_id in chosen else ""
+        rows.append((Button(mark + name, encode(K_CLASS, class_id)),))
+    rows = [tuple(b for r in rows[i : i + 3] for b in r) for i in range(0, len(rows), 3)]
+    rows.append((Button(ctx.t("btn_cr_next"), encode(K_STEP, "next")),))
+    rows.append((Button(ctx.t("btn_cancel"), encode(K_STEP, "cancel")),))
+    return Reply(ctx.t("cr_choose_classes"), buttons=tuple(rows))
+
+
+@command("criteria_new")
+def start_wizard(ctx: Ctx) -> Step:
+    person = ctx.person
+    assert person is not None
+    if not _is_staff(person):
+        return ctx.step(ctx.state.to("idle")).say(ctx.t("cr_not_staff"))
+    options: list[tuple[int, str]] = _lookup(ctx, "cr_publishable")
+    if not options:
+        return ctx.step(ctx.state.to("idle")).say(ctx.t("cr_no_classes"))
+    chosen = [options[0][0]] if len(options) == 1 else []
+    step = ctx.step(ctx.state.to(WIZARD, stage="classes", classes=chosen))
+    step.replies.append(_classes_reply(ctx, chosen))
+    return step
+
+
+@menu_item("cr_new")
+def start_wizard_item(ctx: Ctx) -> Step:
+    return start_wizard(ctx)
+
+
+def _in_stage(ctx: Ctx, *stages: str) -> bool:
+    return ctx.state.mode == WIZARD and ctx.state.data.get("stage") in stages
+
+
+@payload(K_CLASS)
+def toggle_class(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    if not _in_stage(ctx, "classes"):
+        return FALLBACKS["stale"](ctx)
+    class_id = ctx.payload.int_arg(0)
+    allowed = {cid for cid, _ in _lookup(ctx, "cr_publishable")}
+    if class_id not in allowed:
+        return FALLBACKS["bad_button"](ctx)
+    chosen = set(ctx.state.data.get("classes") or [])
+    chosen.symmetric_difference_update({class_id})
+    step = ctx.step(_wizard(ctx, classes=sorted(chosen)))
+    step.replies.append(_refresh(ctx, _classes_reply(ctx, sorted(chosen))))
+    return step
+
+
+def _subject_reply(ctx: Ctx) -> Reply:
+    subjects = _config(ctx).subjects
+    buttons = [Button(s, encode(K_SUBJECT, i)) for i, s in enumerate(subjects)]
+    rows = [tuple(buttons[i : i + SUBJECTS_PER_ROW]) for i in range(0, len(buttons), 2)]
+    rows.append((Button(ctx.t("btn_cancel"), encode(K_STEP, "cancel")),))
+    return Reply(ctx.t("cr_choose_subject"), buttons=tuple(rows))
+
+
+def _audience_step(ctx: Ctx, subject: str) -> Step:
+    rows = [(Button(ctx.t(f"btn_cr_{aud}"), encode(K_STEP, aud)),) for aud in AUDIENCES]
+    rows.append((Button(ctx.t("btn_cancel"), encode(K_STEP, "cancel")),))
+    buttons = tuple(rows)
+    return ctx.step(_wizard(ctx, stage="audience", subject=subject)).say(
+        ctx.t("cr_choose_audience", subject=subject), buttons
+    )
+
+
+@payload(K_SUBJECT)
+def choose_subject(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    if not _in_stage(ctx, "subject"):
+        return FALLBACKS["stale"](ctx)
+    subjects = _config(ctx).subjects
+    index = ctx.payload.int_arg(0)
+    if index >= len(subjects):
+        return FALLBACKS["bad_button"](ctx)
+    return _audience_step(ctx, subjects[index])
+
+
+def _ask_text(ctx: Ctx, prefix: str = "") -> Step:
+    text = ctx.t("cr_ask_text", limit=MAX_NOTICE_TEXT, mb=_config(ctx).max_file_mb)
+    return ctx.step(_wizard(ctx, stage="text")).say(f"{prefix}\n\n{text}" if prefix else text)
+
+
+def _file_buttons(ctx: Ctx) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (Button(ctx.t("btn_cr_no_file"), encode(K_STEP, "nofile")),),
+        (Button(ctx.t("btn_cancel"), encode(K_STEP, "cancel")),),
+    )
+
+
+def _plan(ctx: Ctx, data: dict[str, Any]) -> Plan:
+    plan: Plan = _lookup(
+        ctx, "cr_plan", list(data.get("classes") or []), data["audience"], data["subject"]
+    )
+    return plan
+
+
+def _preview(ctx: Ctx, data: dict[str, Any]) -> Step:
+    person = ctx.person
+    assert person is not None
+    plan = _plan(ctx, data)
+    audience = audience_name(ctx.lang, data["audience"])
+    classes = ", ".join(sorted(plan.recipients))
+    state = _wizard(ctx, **{**data, "stage": "preview"})
+    if plan.empty:
+        text = ctx.t("cr_no_recipients", classes=", ".join(plan.empty), audience=audience)
+        cancel = ((Button(ctx.t("btn_cancel"), encode(K_STEP, "cancel")),),)
+        return ctx.step(state).say(text, cancel)
+    file = data.get("file") or {}
+    view = NoticeView(
+        0, data["subject"], classes, person.display_name, data["text"], file.get("name")
+    )
+    lines = [ctx.t("cr_preview"), "", notice_body(ctx.lang, view, bool(plan.replaces)), "", "———"]
+    lines.append(ctx.t("cr_preview_summary", count=plan.total, audience=audience, classes=classes))
+    if plan.replaces:
+        lines.append(ctx.t("cr_preview_replaces", classes=", ".join(plan.replaces)))
+    lines.append(ctx.t("cr_preview_confirm"))
+    buttons = (
+        (Button(ctx.t("btn_cr_send"), encode(K_STEP, "send")),),
+        (Button(ctx.t("btn_cr_edit_text"), encode(K_STEP, "edit")),),
+        (Button(ctx.t("btn_cancel"), encode(K_STEP, "cancel")),),
+    )
+    return ctx.step(state).say("\n".join(lines), buttons)
+
+
+@payload(K_STEP)
+def wizard_step(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    word = ctx.payload.str_arg(0)
+    if ctx.state.mode != WIZARD:
+        return FALLBACKS["stale"](ctx)
+    data = dict(ctx.state.data)
+    stage = data.get("stage")
+    if word == "cancel":
+        return menu_step(ctx, prefix=ctx.t("cancelled"))
+    if word == "next" and stage == "classes":
+        if not data.get("classes"):
+            return ctx.step().say(ctx.t("cr_need_class"))
+        step = ctx.step(_wizard(ctx, stage="subject"))
+        step.replies.append(_subject_reply(ctx))
+        return step
+    if word in AUDIENCES and stage == "audience":
+        ctx.state = _wizard(ctx, audience=word)
+        return _ask_text(ctx)
+    if word == "nofile" and stage == "file":
+        return _preview(ctx, data)
+    if word == "edit" and stage == "preview":
+        return _ask_text(ctx)
+    if word == "send" and stage == "preview":
+        return _send(ctx, data)
+    return FALLBACKS["stale"](ctx)
+
+
+def _send(ctx: Ctx, data: dict[str, Any]) -> Step:
+    allowed = dict(_lookup(ctx, "cr_publishable"))
+    for class_id in data.get("classes") or []:
+        if class_id not in allowed:
+            return menu_step(ctx, prefix=ctx.t("cr_forbidden_class", klass=str(class_id)))
+    plan = _plan(ctx, data)
+    if plan.empty or not plan.total:
+        return _preview(ctx, data)  # someone left meanwhile: show why, send nothing
+    step = ctx.step(ctx.state.to("idle")).say(
+        ctx.t(
+            "cr_sent",
+            subject=data["subject"],
+            count=plan.total,
+            classes=", ".join(sorted(plan.recipients)),
+        )
+    )
+    step.effects.append(
+        PublishCriteria(
+            class_ids=tuple(data["classes"]),
+            subject=data["subject"],
+            audience=data["audience"],
+            text=data["text"],
+            file=data.get("file"),
+        )
+    )
+    step.follow_up = "menu"
+    return step
+
+
+def _file_refusal(ctx: Ctx) -> str | None:
+    """Why the sent file cannot be attached, or None when it can."""
+    file = ctx.event.file
+    assert file is not None
+    if file_mime(file.name, file.mime) is None:
+        return ctx.t("cr_file_type", name=file.name)
+    max_mb = _config(ctx).max_file_mb
+    if file_too_big(file.size, max_mb):
+        return ctx.t("cr_file_too_big", name=file.name, size=megabytes(file.size), mb=max_mb)
+    return None
+
+
+@mode_input(WIZARD)
+def wizard_input(ctx: Ctx) -> Step:
+    data = dict(ctx.state.data)
+    stage = data.get("stage")
+    text = _text_or_none(ctx)
+    if stage == "subject":
+        if text is None or not 2 <= len(" ".join(text.split())) <= MAX_SUBJECT:
+            step = ctx.step().say(ctx.t("cr_subject_bad", limit=MAX_SUBJECT))
+            step.replies.append(_subject_reply(ctx))
+            return step
+        return _audience_step(ctx, match_subject(text, _config(ctx).subjects))
+    if stage in ("text", "file", "preview") and ctx.event.file is not None:
+        error = _file_refusal(ctx)
+        if error:
+            return ctx.step().say(error)
+        f = ctx.event.file
+        ref = {"name": f.name, "mime": f.mime, "size": f.size, "ref": f.ref}
+        data["file"] = ref
+        if not data.get("text"):
+            ctx.state = _wizard(ctx, file=ref, stage="text")
+            return ctx.step(ctx.state).say(
+                ctx.t("cr_text_first", name=f.name, limit=MAX_NOTICE_TEXT)
+            )
+        ctx.state = _wizard(ctx, file=ref)
+        return _preview(ctx, data)
+    if stage in ("text", "file", "preview") and text is not None:
+        if not text:
+            return ctx.step().say(ctx.t("cr_text_empty"))
+        if len(text) > MAX_NOTICE_TEXT:
+            return ctx.step().say(
+                ctx.t("cr_text_too_long", length=len(text), limit=MAX_NOTICE_TEXT)
+            )
+        data["text"] = text
+        if data.get("file"):
+            ctx.state = _wizard(ctx, text=text)
+            return _preview(ctx, data)
+        mb = _config(ctx).max_file_mb
+        return ctx.step(_wizard(ctx, text=text, stage="file")).say(
+            ctx.t("cr_ask_file", mb=mb), _file_buttons(ctx)
+        )
+    if stage == "classes":
+        step = ctx.step()
+        step.replies.append(_classes_reply(ctx, list(data.get("classes") or [])))
+        return step
+    if stage == "audience":
+        return _audience_step(ctx, str(data.get("subject", "")))
+    return ctx.step().say(ctx.t("cr_text_expected"))
+
+
+# ---------------------------------------------------------------- families: read, ack, ask
+def _visible(ctx: Ctx, notice: NoticeInfo) -> bool:
+    person = ctx.person
+    assert person is not None
+    if person.is_school_wide or family_role(person, notice) is not None:
+        return True
+    return notice.class_id in person.class_ids(STAFF_ROLES)
+
+
+def _current_or_redirect(ctx: Ctx, notice_id: int) -> NoticeInfo | Step:
+    """The notice if it is current and addressed to the person; else a Step that explains."""
+    notice = _notice(ctx, notice_id)
+    if notice is None:
+        return FALLBACKS["stale"](ctx)
+    person = ctx.person
+    assert person is not None
+    if not _visible(ctx, notice):
+        return ctx.step().say(ctx.t("cr_not_for_you"))
+    if notice.superseded_by is not None:
+        current: NoticeInfo | None = _lookup(ctx, "cr_current", notice.class_id, notice.subject)
+        step = ctx.step().say(ctx.t("cr_replaced"))
+        if current is not None:
+            step.replies.append(_notice_for(ctx, current))
+        return step
+    return notice
+
+
+def _notice_for(ctx: Ctx, notice: NoticeInfo) -> Reply:
+    """A notice as this person reads it: with the buttons only if it is addressed to them."""
+    person = ctx.person
+    assert person is not None
+    reply = notice_reply(ctx.lang, notice_view(notice), ctx.event.channel)
+    if family_role(person, notice) is None:
+        body = notice_body(ctx.lang, notice_view(notice), channel=ctx.event.channel)
+        return Reply(text=body, file=reply.file)
+    return reply
+
+
+@payload(K_ACK)
+def acknowledge(ctx: Ctx) -> Step:
+    assert ctx.payload is not None and ctx.person is not None
+    found = _current_or_redirect(ctx, ctx.payload.int_arg(0))
+    if isinstance(found, Step):
+        return found
+    role = family_role(ctx.person, found)
+    if role is None:
+        return ctx.step().say(ctx.t("cr_not_for_you"))
+    if _lookup(ctx, "cr_acknowledged", found.id):
+        return ctx.step().say(ctx.t("cr_ack_already"))
+    step = ctx.step().say(ctx.t("cr_ack_thanks", subject=found.subject))
+    step.effects.append(Acknowledge(found.id, role))
+    return step
+
+
+@payload(K_ASK)
+def ask(ctx: Ctx) -> Step:
+    assert ctx.payload is not None and ctx.person is not None
+    found = _current_or_redirect(ctx, ctx.payload.int_arg(0))
+    if isinstance(found, Step):
+        return found
+    if family_role(ctx.person, found) is None:
+        return ctx.step().say(ctx.t("cr_not_for_you"))
+    return ctx.step(ctx.state.to(ASKING, notice=found.id)).say(
+        ctx.t("cr_ask_question", subject=found.subject)
+    )
+
+
+def _checked_text(ctx: Ctx, limit: int, empty_key: str) -> str | Step:
+    text = _text_or_none(ctx)
+    if text is None:
+        return ctx.step().say(ctx.t("cr_text_expected"))
+    if not text:
+        return ctx.step().say(ctx.t(empty_key))
+    if len(text) > limit:
+        return ctx.step().say(ctx.t("cr_too_long", length=len(text), limit=limit))
+    return text
+
+
+@mode_input(ASKING)
+def question_input(ctx: Ctx) -> Step:
+    assert ctx.person is not None
+    notice_id = ctx.state.data.get("notice")
+    notice = _notice(ctx, notice_id) if isinstance(notice_id, int) else None
+    role = family_role(ctx.person, notice) if notice is not None else None
+    if notice is None or role is None:
+        return menu_step(ctx)
+    text = _checked_text(ctx, MAX_QUESTION, "cr_question_empty")
+    if isinstance(text, Step):
+        return text
+    step = ctx.step(ctx.state.to("idle")).say(ctx.t("cr_question_sent"))
+    step.effects.append(AskQuestion(notice.id, role, text))
+    return step
+
+
+@command("criteria")
+def list_criteria(ctx: Ctx) -> Step:
+    notices: list[tuple[NoticeInfo, bool]] = _lookup(ctx, "cr_for_person")
+    if not notices:
+        return ctx.step(ctx.state.to("idle")).say(ctx.t("cr_list_empty"))
+    rows = tuple(
+        (
+            Button(
+                ctx.t(
+                    "btn_cr_notice",
+                    mark="✅ " if acked else "",
+                    subject=n.subject,
+                    klass=n.class_name,
+                ),
+                encode(K_VIEW, n.id),
+            ),
+        )
+        for n, acked in notices
+    )
+    return ctx.step(ctx.state.to("idle")).say(ctx.t("cr_list_title"), rows)
+
+
+@menu_item("cr_list")
+def list_criteria_item(ctx: Ctx) -> Step:
+    return list_criteria(ctx)
+
+
+@payload(K_VIEW)
+def view_notice(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    found = _current_or_redirect(ctx, ctx.payload.int_arg(0))
+    if isinstance(found, Step):
+        return found
+    step = ctx.step()
+    step.replies.append(_notice_for(ctx, found))
+    return step
+
+
+# ---------------------------------------------------------------- teachers: answer
+def _question(ctx: Ctx, question_id: int) -> tuple[QuestionInfo, NoticeInfo] | Step:
+    question: QuestionInfo | None = _lookup(ctx, "cr_question", question_id)
+    notice = _notice(ctx, question.notice_id) if question is not None else None
+    if question is None or notice is None:
+        return FALLBACKS["stale"](ctx)
+    if not _lookup(ctx, "cr_may_answer", notice.id):
+        return ctx.step().say(ctx.t("cr_answer_not_yours"))
+    if question.asker_id is None:
+        return ctx.step(ctx.state.to("idle")).say(ctx.t("cr_asker_gone"))
+    return question, notice
+
+
+@payload(K_REPLY)
+def reply_pressed(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    found = _question(ctx, ctx.payload.int_arg(0))
+    if isinstance(found, Step):
+        return found
+    question, notice = found
+    return ctx.step(ctx.state.to(ANSWERING, question=question.id)).say(
+        ctx.t(
+            "cr_answer_prompt",
+            name=question.asker_name or ctx.t("cr_unnamed"),
+            role=role_name(ctx.lang, question.asker_role),
+            klass=notice.class_name,
+            text=question.text,
+        )
+    )
+
+
+def _answer(ctx: Ctx, question_id: int) -> Step:
+    found = _question(ctx, question_id)
+    if isinstance(found, Step):
+        return found
+    text = _checked_text(ctx, MAX_ANSWER, "cr_answer_empty")
+    if isinstance(text, Step):
+        return text
+    step = ctx.step(ctx.state.to("idle")).say(ctx.t("cr_answer_sent"))
+    step.effects.append(AnswerQuestion(question_id, text))
+    return step
+
+
+def _replied_question(ctx: Ctx) -> int | None:
+    if ctx.event.kind is not EventKind.TEXT or not ctx.event.reply_to_ref:
+        return None
+    found: int | None = _lookup(ctx, "cr_relay_question", ctx.event.reply_to_ref)
+    return found
+
+
+@mode_input(ANSWERING)
+def answer_input(ctx: Ctx) -> Step:
+    question_id = _replied_question(ctx) or ctx.state.data.get("question")
+    if not isinstance(question_id, int):
+        return menu_step(ctx)
+    return _answer(ctx, question_id)
+
+
+_idle_input = FALLBACKS["idle_input"]
+
+
+def _idle_or_reply(ctx: Ctx) -> Step:
+    """A teacher's messenger "reply" to a relayed question answers it, from any idle chat."""
+    if ctx.person is not None:
+        question_id = _replied_question(ctx)
+        if question_id is not None:
+            return _answer(ctx, question_id)
+    return _idle_input(ctx)
+
+
+FALLBACKS["idle_input"] = _idle_or_reply
+
+
+# ---------------------------------------------------------------- coverage
+@command("coverage")
+def coverage(ctx: Ctx) -> Step:
+    found: tuple[list[CoverageRow], dict[int, list[str]]] | None = _lookup(ctx, "cr_coverage")
+    if found is None:
+        return ctx.step().say(ctx.t("cr_cov_forbidden"))
+    rows, names = found
+    if not rows:
+        return ctx.step().say(ctx.t("cr_cov_empty"))
+    lines = [ctx.t("cr_cov_title")]
+    last_class = ""
+    for row in rows:
+        if row.class_name != last_class:
+            lines += ["", ctx.t("cr_cov_class", klass=row.class_name)]
+            last_class = row.class_name
+        line = ctx.t(
+            "cr_cov_row",
+            subject=row.subject,
+            delivered=row.delivered,
+            recipients=row.recipients,
+            ack_pct=percent(row.acknowledged, row.recipients),
+            questions=row.questions,
+            answered=row.answered,
+        )
+        if row.seen:
+            line += ctx.t("cr_cov_seen", seen=row.seen)
+        lines.append(line)
+        if names.get(row.notice_id):
+            lines.append(ctx.t("cr_cov_names", names=", ".join(names[row.notice_id])))
+    return ctx.step().say("\n".join(lines))
+
+
+@menu_item("cr_cov")
+def coverage_item(ctx: Ctx) -> Step:
+    return coverage(ctx)
