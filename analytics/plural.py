@@ -15,7 +15,7 @@ def plural_uk(n: int, one: str, few: str, many: str) -> str:
 
 
 def count_uk(n: int, one: str, few: str, many: str) -> str:
-    """`n` followed by its noun: `count_uk(3, "відповідь", "відповіді", "відповідей")` -> "3 відповіді"."""
+    """`n` and its noun: count_uk(3, "відповідь", "відповіді", "відповідей") -> "3 відповіді"."""
     return f"{n} {plural_uk(n, one, few, many)}"
 
 

@@ -51,6 +51,9 @@ class ChannelLimits:
     per_chat_interval: float  # minimum seconds between two messages to one private chat
     group_per_minute: int = 20  # per group chat (Telegram)
     batch_size: int = 1  # receivers per request (Viber broadcast_message: 300)
+    # Messages one private chat may get back to back before per_chat_interval applies: an
+    # answer's echo edit and the next question go out together instead of a second apart.
+    per_chat_burst: int = 3
 
 
 class Transport(Protocol):

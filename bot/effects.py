@@ -21,6 +21,7 @@ from bot.engine.core import (
     SetLanguage,
     Submit,
 )
+from bot.settings import Settings
 from storage.repositories import invites, people, responses
 
 
@@ -34,6 +35,7 @@ class EffectContext:
     event_key: str
     tz_today: Any  # date in the school's time zone
     outgoing: list[Send]
+    settings: Settings
 
 
 Applier = Callable[[Any, EffectContext], None]

@@ -91,8 +91,7 @@ class ChatService:
             event.channel,
             event.user_id,
             now,
-            self.settings.school_name,
-            self.settings.bot_language,
+            self.settings,
         )
 
     def _handle(
@@ -119,6 +118,7 @@ class ChatService:
             event_key=event_key,
             tz_today=now.astimezone(self.settings.tz).date(),
             outgoing=[],
+            settings=self.settings,
         )
         apply_effects(result.effects, ectx)
         replies, state = list(result.replies), result.state

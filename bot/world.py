@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.engine.core import OpenWave
+from bot.settings import Settings
 from storage.repositories import invites, people, responses, surveys, waves
 from storage.repositories.invites import InviteInfo
 from storage.repositories.people import PersonInfo
@@ -36,15 +37,15 @@ class DbWorld:
         channel: str,
         external_id: str,
         now: datetime,
-        school_name: str,
-        default_language: str,
+        settings: Settings,
     ) -> None:
         self.session = session
         self.channel = channel
         self.external_id = external_id
         self.now = now
-        self.school_name = school_name
-        self.default_language = default_language
+        self.settings = settings
+        self.school_name = settings.school_name
+        self.default_language = settings.bot_language
         self._person: PersonInfo | None = None
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}

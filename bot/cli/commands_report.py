@@ -90,9 +90,7 @@ def report(
 @click.option("--survey", "survey", required=True, help="Survey id, e.g. assessment-teachers.")
 @click.option("--wave", "wave_label", help="Wave label (default: the school year, e.g. 2024-2025).")
 @pass_app
-def import_forms_command(
-    app: AppContext, file: Path, survey: str, wave_label: str | None
-) -> None:
+def import_forms_command(app: AppContext, file: Path, survey: str, wave_label: str | None) -> None:
     """Import a Google Forms responses export (CSV or XLSX) as a closed wave of SURVEY."""
     from analytics import ImportFailed, import_forms
 

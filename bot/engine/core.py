@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bot.events import Button, EventKind, IncomingEvent, Outgoing, Reply
 from bot.payloads import Payload, PayloadError, decode
+from bot.settings import Settings
 from bot.texts import LANGUAGES, t
 from storage.repositories.invites import InviteInfo
 from storage.repositories.people import PersonInfo
@@ -113,6 +114,7 @@ class World(Protocol):
     now: datetime
     school_name: str
     default_language: str
+    settings: Settings
 
     def person(self) -> PersonInfo | None: ...
 
@@ -192,6 +194,10 @@ MODE_INPUT: dict[str, Handler] = {}  # free text / file while in a mode
 MENU_ITEMS: dict[str, Handler] = {}  # `~m:<item>` buttons
 MenuProvider = Callable[[Ctx], list[Button]]
 MENU_PROVIDERS: list[MenuProvider] = []  # extra menu buttons per person
+# Text sent as a messenger "reply" to an earlier message: handlers that recognise the message
+# (e.g. a relayed question) answer it, whatever the mode; None lets the next one try.
+ReplyHandler = Callable[[Ctx], "Step | None"]
+REPLY_HANDLERS: list[ReplyHandler] = []
 PUBLIC_COMMANDS = {"start", "help", "language", "menu", "cancel"}
 PUBLIC_PAYLOADS = {"c", "l", "m"}
 
@@ -259,6 +265,11 @@ def step(state: State, event: IncomingEvent, world: World) -> Step:
         if ctx.payload.kind not in PUBLIC_PAYLOADS and ctx.person is None:
             return FALLBACKS["not_registered"](ctx)
         return handler(ctx)
+    if event.kind is EventKind.TEXT and event.reply_to_ref and ctx.person is not None:
+        for reply_handler in REPLY_HANDLERS:
+            handled = reply_handler(ctx)
+            if handled is not None:
+                return handled
     mode_handler = MODE_INPUT.get(state.mode)
     if mode_handler is not None:
         return mode_handler(ctx)

@@ -39,6 +39,7 @@ from bot.criteria_ui import (
 from bot.engine.core import (
     FALLBACKS,
     MENU_PROVIDERS,
+    REPLY_HANDLERS,
     Ctx,
     Step,
     command,
@@ -599,19 +600,13 @@ def answer_input(ctx: Ctx) -> Step:
     return _answer(ctx, question_id)
 
 
-_idle_input = FALLBACKS["idle_input"]
+def _reply_to_relay(ctx: Ctx) -> Step | None:
+    """A teacher's messenger "reply" to a relayed question answers it, whatever the mode."""
+    question_id = _replied_question(ctx)
+    return _answer(ctx, question_id) if question_id is not None else None
 
 
-def _idle_or_reply(ctx: Ctx) -> Step:
-    """A teacher's messenger "reply" to a relayed question answers it, from any idle chat."""
-    if ctx.person is not None:
-        question_id = _replied_question(ctx)
-        if question_id is not None:
-            return _answer(ctx, question_id)
-    return _idle_input(ctx)
-
-
-FALLBACKS["idle_input"] = _idle_or_reply
+REPLY_HANDLERS.append(_reply_to_relay)
 
 
 # ---------------------------------------------------------------- coverage

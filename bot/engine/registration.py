@@ -37,7 +37,7 @@ def start(ctx: Ctx) -> Step:
         from bot.engine.survey import start_survey_for
 
         return start_survey_for(ctx, int(wave_link.group(1)))
-    if argument and (looks_like_code(argument) or ctx.person is None and not wave_link):
+    if argument and (looks_like_code(argument) or (ctx.person is None and not wave_link)):
         return _use_code(ctx, argument)
     if ctx.person is None:
         return ctx.step(ctx.state.to("idle")).say(

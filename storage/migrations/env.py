@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 from storage.db import Database
@@ -9,6 +11,18 @@ from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+# Tables other libraries create and own; autogenerate must neither drop nor describe them.
+FOREIGN_TABLES = {"apscheduler_jobs"}  # APScheduler's SQLAlchemyJobStore (bot/scheduler.py)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    table = getattr(obj, "table", None)  # the table's indexes and columns
+    return not (table is not None and table.name in FOREIGN_TABLES)
 
 
 def run_migrations_online() -> None:
@@ -19,6 +33,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=database.is_sqlite,
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -63,3 +63,240 @@ def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) ->
     if rows:
         session.execute(insert(OutboxMessage), rows)
     return len(rows)
+
+
+# ------------------------------------------------------------------ the sender's side
+# Statuses: pending -> sending (claimed, leased) -> sent | failed | dropped.
+# A claimed row's next_attempt_at is its lease expiry: a sender that died leaves it to be
+# claimed again once the lease runs out, so a crash re-sends only what was in flight.
+CLAIMABLE = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A due outbox row, as the sender needs it."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    kind: str
+    urgent: bool
+    attempts: int
+    person_id: int | None
+    notice_id: int | None
+
+
+def due_messages(
+    session: Session, channel: str, now: datetime, limit: int, include_non_urgent: bool
+) -> list[QueuedMessage]:
+    """Due rows of a channel, urgent first, oldest first; locked (SKIP LOCKED) on PostgreSQL."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(CLAIMABLE),
+            OutboxMessage.channel == channel,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if not include_non_urgent:
+        query = query.where(OutboxMessage.urgent.is_(True))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Several senders may run against PostgreSQL: each claims rows no other holds.
+        query = query.with_for_update(skip_locked=True)
+    return [
+        QueuedMessage(
+            id=row.id,
+            channel=row.channel,
+            recipient=row.recipient,
+            payload=dict(row.payload),
+            kind=row.kind,
+            urgent=row.urgent,
+            attempts=row.attempts,
+            person_id=row.person_id,
+            notice_id=row.notice_id,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+def claim(session: Session, ids: list[int], lease_until: datetime) -> None:
+    """Mark rows as being sent until `lease_until`; counts the attempt before it is made."""
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(
+                status="sending",
+                attempts=OutboxMessage.attempts + 1,
+                next_attempt_at=lease_until,
+            )
+        )
+
+
+def release(session: Session, until: dict[int, datetime]) -> None:
+    """Put claimed rows back as pending, due at the given time, their attempt refunded."""
+    for message_id, when in until.items():
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+            .values(status="pending", next_attempt_at=when, attempts=OutboxMessage.attempts - 1)
+        )
+
+
+def reschedule(session: Session, until: dict[int, datetime]) -> None:
+    """Move pending rows to a later due time (their chat is paced), no attempt counted."""
+    for message_id, when in until.items():
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+            .values(next_attempt_at=when)
+        )
+
+
+def release_recipient(session: Session, channel: str, recipient: str, until: datetime) -> None:
+    """A recipient's other claimed rows go back to pending until `until` (after a 429)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == "sending",
+        )
+        .values(status="pending", next_attempt_at=until, attempts=OutboxMessage.attempts - 1)
+    )
+
+
+def release_claims(session: Session, channels: list[str], now: datetime) -> int:
+    """After a restart of the only sender: what it had claimed is due again at once."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.channel.in_(channels))
+        .values(status="pending", next_attempt_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def mark_sent(
+    session: Session, message_id: int, now: datetime, external_message_id: str = ""
+) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status="sent",
+            sent_at=now,
+            last_error=None,
+            external_message_id=external_message_id[:64] or None,
+        )
+    )
+
+
+def mark_retry(
+    session: Session, message_id: int, when: datetime, error: str, refund: bool = False
+) -> None:
+    """Due again at `when`. `refund`: the attempt does not count (the platform said wait)."""
+    values: dict[str, Any] = {
+        "status": "pending",
+        "next_attempt_at": when,
+        "last_error": error[:500] or None,
+    }
+    if refund:
+        values["attempts"] = OutboxMessage.attempts - 1
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+def mark_failed(session: Session, message_id: int, error: str, status: str = "failed") -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=status, last_error=error[:500] or "failed")
+    )
+
+
+def defer_recipient(session: Session, channel: str, recipient: str, until: datetime) -> None:
+    """A 429 for one chat: nothing else for that chat goes out before `until`."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
+
+
+def drop_claimed(session: Session, channel: str, recipient: str, reason: str) -> int:
+    """Claimed rows of a recipient who turned out unreachable (pending ones: people.py)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == "sending",
+        )
+        .values(status="dropped", last_error=f"recipient unreachable: {reason}"[:500])
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def next_due_at(session: Session, channels: list[str], include_non_urgent: bool) -> datetime | None:
+    query = select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.status.in_(CLAIMABLE), OutboxMessage.channel.in_(channels)
+    )
+    if not include_non_urgent:
+        query = query.where(OutboxMessage.urgent.is_(True))
+    return session.scalar(query)
+
+
+def counts(session: Session, channel: str | None = None) -> dict[str, int]:
+    """Rows per status (for `classpulse` status output, tests and the benchmark)."""
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if channel is not None:
+        query = query.where(OutboxMessage.channel == channel)
+    return {status: int(n) for status, n in session.execute(query).all()}
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What was sent as a given platform message (to match a reply to a relayed message)."""
+
+    id: int
+    kind: str
+    person_id: int | None
+    notice_id: int | None
+    payload: dict[str, Any]
+
+
+def sent_message(
+    session: Session, channel: str, recipient: str, external_message_id: str
+) -> SentMessage | None:
+    row = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.external_message_id == external_message_id,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return SentMessage(row.id, row.kind, row.person_id, row.notice_id, dict(row.payload))
+
+
+def purge_finished(session: Session, before: datetime) -> int:
+    """Forget sent/failed/dropped rows older than `before` (receipts are kept until then)."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_(("sent", "failed", "dropped")),
+            OutboxMessage.created_at < before,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

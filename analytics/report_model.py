@@ -1,0 +1,154 @@
+"""Build the one `Report` every renderer (text, json, xlsx, docx, png) reads.
+
+    report = build_report(db, settings)                        # every survey's open/last wave
+    report = build_report(db, settings, ["assessment-students"], wave_label="2024-2025",
+                          class_name="7-А")
+
+Gaps compare the role groups (teacher, student, parent) over all the waves in the report: each
+role answers its own questionnaire, the constructs are shared.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from analytics import constructs
+from analytics.aggregate import Scope, WaveCounts, load_wave_counts
+from analytics.distribution import question_results
+from analytics.labels import COMPARED_ROLES, role_group
+from analytics.rates import response_rates
+from analytics.records import RateRow, Report, SurveyResult, TrendResult
+from analytics.trend import construct_changes, option_changes
+from analytics.waves_select import ReportError, previous_wave, select_waves
+from bot.settings import Settings
+from storage.db import Database
+from storage.repositories import analytics as repo
+from storage.repositories.school import class_by_name
+from storage.repositories.surveys import survey_def
+from storage.repositories.waves import WaveInfo, list_waves
+
+__all__ = ["Report", "ReportError", "build_report"]
+
+
+def _scope(session: Session, class_name: str | None, role: str | None) -> Scope:
+    if role is not None and role not in COMPARED_ROLES:
+        raise ReportError(f"unknown role '{role}' (expected one of {', '.join(COMPARED_ROLES)})")
+    if class_name is None:
+        return Scope(role=role)
+    row = class_by_name(session, class_name)
+    if row is None:
+        raise ReportError(f"unknown class '{class_name}'")
+    return Scope(class_id=row.id, class_name=row.name, role=role)
+
+
+def _counts(session: Session, wave: WaveInfo, scope: Scope) -> WaveCounts:
+    return load_wave_counts(session, wave, survey_def(session, wave.survey_id), scope)
+
+
+def _survey_result(session: Session, data: WaveCounts, scope: Scope, k: int) -> SurveyResult:
+    wave = data.wave
+
+    def texts(question_id: str) -> list[str]:
+        return repo.text_answers(
+            session, wave.id, question_id, class_id=scope.class_id, roles=scope.roles
+        )
+
+    return SurveyResult(
+        id=wave.slug,
+        title=data.survey.title,
+        wave=wave.label,
+        status=wave.status,
+        source=wave.source,
+        respondents=data.total_respondents,
+        respondents_by_role=dict(data.respondents),
+        questions=question_results(data, k, texts),
+        audience=data.survey.audience,
+    )
+
+
+def _trend(
+    session: Session,
+    current: WaveCounts,
+    result: SurveyResult,
+    all_waves: list[WaveInfo],
+    scope: Scope,
+    k: int,
+) -> TrendResult | None:
+    before = previous_wave(all_waves, current.wave)
+    if before is None:
+        return None
+    old = _counts(session, before, scope)
+    old_result = _survey_result(session, old, scope, k)
+    now_frame = constructs.positive_frame([current], withheld_positives(result, current.wave.id))
+    old_frame = constructs.positive_frame([old], withheld_positives(old_result, before.id))
+    now_shares = constructs.shares(now_frame, k)
+    old_shares = constructs.shares(old_frame, k)
+    return TrendResult(
+        survey=result.id,
+        wave=result.wave,
+        previous_wave=before.label,
+        options=tuple(option_changes(result.questions, old_result.questions)),
+        constructs=tuple(construct_changes(now_shares, old_shares)),
+    )
+
+
+def withheld_positives(result: SurveyResult, wave_id: int) -> set[tuple[int, str]]:
+    """Questions whose positive share the distribution hid: their construct shares hide too."""
+    return {
+        (wave_id, q.id)
+        for q in result.questions
+        if q.kind == "single" and q.positive and q.answered > 0 and q.positive_percent is None
+    }
+
+
+def build_report(
+    db: Database,
+    settings: Settings,
+    survey_slugs: list[str] | None = None,
+    wave_label: str | None = None,
+    class_name: str | None = None,
+    role: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Aggregate the chosen waves (default: every survey's open or latest wave) into a Report.
+
+    Raises ReportError for an unknown survey, wave, class or role.
+    """
+    k = settings.min_group_size
+    with db.read() as session:
+        scope = _scope(session, class_name, role)
+        all_waves = list_waves(session)
+        chosen = select_waves(all_waves, survey_slugs, wave_label)
+        if scope.role is not None:
+            chosen = [w for w in chosen if any(role_group(r) == scope.role for r in w.audience)]
+            if not chosen:
+                raise ReportError(f"no survey is answered by role '{scope.role}'")
+        datas: list[WaveCounts] = []
+        surveys: list[SurveyResult] = []
+        rates: list[RateRow] = []
+        trends: list[TrendResult] = []
+        withheld: set[tuple[int, str]] = set()
+        for wave in chosen:
+            data = _counts(session, wave, scope)
+            result = _survey_result(session, data, scope, k)
+            datas.append(data)
+            surveys.append(result)
+            withheld |= withheld_positives(result, wave.id)
+            rates.extend(response_rates(session, wave, scope, k))
+            trend = _trend(session, data, result, all_waves, scope, k)
+            if trend is not None:
+                trends.append(trend)
+        gaps = constructs.gaps(constructs.positive_frame(datas, withheld), k)
+    return Report(
+        school_name=settings.school_name,
+        generated_at=(now or datetime.now(UTC)).astimezone(settings.tz),
+        min_group_size=k,
+        surveys=tuple(surveys),
+        gaps=gaps,
+        response_rates=tuple(rates),
+        trend=tuple(trends),
+        class_name=scope.class_name,
+        role=scope.role,
+    )

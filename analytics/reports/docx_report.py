@@ -1,0 +1,235 @@
+"""DOCX "Довідка" modelled on the school's own report: title and subject, purpose, who was
+surveyed, a section per survey (each question in prose with a table), the key gap, response
+rates, changes since the previous wave, and recommendations drawn from the data."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
+
+from analytics.labels import COMPARED_ROLES, construct_uk, role_uk
+from analytics.numbers import uk_number, uk_percent, uk_pp
+from analytics.plural import count_uk, responses_uk
+from analytics.recommendations import recommendations
+from analytics.records import OptionResult, QuestionResult, Report, SurveyResult
+
+_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+_EMOJI = re.compile("[\U00010000-\U0010ffff]\\s?")
+PURPOSE = (
+    "Мета анкетування — з'ясувати, як учасники освітнього процесу сприймають систему "
+    "оцінювання в закладі: наскільки зрозумілі та доступні критерії оцінювання, чи вважають "
+    "оцінювання справедливим, чи допомагає воно досягати бажаних результатів."
+)
+
+
+def _subject(report: Report) -> str:
+    waves = {s.wave for s in report.surveys}
+    text = "про результати анкетування учасників освітнього процесу щодо системи оцінювання"
+    if len(waves) == 1 and (m := _SCHOOL_YEAR.match(next(iter(waves)))):
+        text += f" у {m.group(1)}-{m.group(2)} навчальному році"
+    elif waves:
+        text += " (хвилі: " + ", ".join(sorted(waves)) + ")"
+    if report.class_name:
+        text += f", клас {report.class_name}"
+    return text
+
+
+def _cell_text(option: OptionResult, k: int) -> str:
+    if option.suppressed or option.percent is None:
+        return f"менше {k} відповідей" if option.suppressed else "—"
+    return uk_percent(option.percent)
+
+
+def _question_prose(q: QuestionResult, k: int) -> str:
+    if q.suppressed:
+        return f"{responses_uk(q.answered)}: замало, щоб показати розподіл (менше {k})."
+    options = list(q.options) + ([q.other] if q.other is not None else [])
+    parts = [f"{o.label[:1].lower()}{o.label[1:]} — {_cell_text(o, k)}" for o in options]
+    note = (
+        " (можна було обрати кілька варіантів, тому сума перевищує 100 %)"
+        if q.kind == "multi"
+        else ""
+    )
+    return f"{responses_uk(q.answered)}{note}: " + "; ".join(parts) + "."
+
+
+def _printable(text: str) -> str:
+    """Without emoji: print fonts lack them (the bot's button keeps its 📢 on screen)."""
+    return _EMOJI.sub("", text)
+
+
+def _table(
+    doc: DocumentObject, header: list[str], rows: list[list[str]], widths_cm: list[float]
+) -> None:
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.autofit = False
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = text
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, values, strict=True):
+            cell.text = text
+    # Widths go on the grid columns (LibreOffice) and on every cell (Word).
+    for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+    doc.add_paragraph()
+
+
+def _survey_section(doc: DocumentObject, index: int, survey: SurveyResult, k: int) -> None:
+    doc.add_heading(f"{index}. {survey.title}", level=2)
+    source = " (імпорт з Google Forms)" if survey.source == "import" else ""
+    doc.add_paragraph(f"Хвиля {survey.wave}{source}: {responses_uk(survey.respondents)}.")
+    for q in survey.questions:
+        title = doc.add_paragraph()
+        title.add_run(f"{q.number}. {q.title}").bold = True
+        if q.kind == "text":
+            _texts(doc, q, k)
+            continue
+        doc.add_paragraph(_question_prose(q, k))
+        if q.suppressed:
+            continue
+        options = list(q.options) + ([q.other] if q.other is not None else [])
+        rows = [
+            [
+                o.label,
+                f"<{k}" if o.suppressed else str(o.count),
+                f"<{k}" if o.suppressed else f"{uk_number(o.percent or 0.0)}",
+            ]
+            for o in options
+        ]
+        _table(doc, ["Варіант відповіді", "Кількість", "Частка, %"], rows, [10.5, 3.0, 3.0])
+
+
+def _texts(doc: DocumentObject, q: QuestionResult, k: int) -> None:
+    if q.texts:
+        doc.add_paragraph(f"Вільні відповіді ({len(q.texts)}):")
+        for text in q.texts:
+            doc.add_paragraph(text, style="List Bullet")
+    elif q.texts_hidden:
+        doc.add_paragraph(
+            f"{responses_uk(q.texts_hidden)}: замало, щоб навести їх без ризику впізнати автора."
+        )
+    else:
+        doc.add_paragraph("Вільних відповідей немає.")
+
+
+def _key_gap(doc: DocumentObject, report: Report) -> None:
+    ranked = report.ranked_gaps()
+    if not ranked:
+        return
+    doc.add_heading("Ключова розбіжність", level=2)
+    top = ranked[0]
+    shares = sorted(((r, v) for r, v in top.positive.items() if v is not None), key=lambda x: -x[1])
+    detail = ", ".join(f"{role_uk(r)} — {uk_percent(v)}" for r, v in shares)
+    doc.add_paragraph(
+        f"Найбільша розбіжність між групами — «{construct_uk(top.construct)}»: частка "
+        f"позитивних відповідей становить: {detail} (різниця {uk_pp(top.max_gap_pp or 0.0)})."
+    )
+    rows = [
+        [
+            construct_uk(g.construct),
+            *(uk_percent(v) if (v := g.positive[r]) is not None else "—" for r in COMPARED_ROLES),
+            uk_pp(g.max_gap_pp) if g.max_gap_pp is not None else "—",
+        ]
+        for g in report.gaps
+    ]
+    header = ["Напрям", *(role_uk(r).capitalize() for r in COMPARED_ROLES), "Розбіжність"]
+    _table(doc, header, rows, [6.1, 2.4, 2.4, 2.4, 3.2])
+
+
+def _rates(doc: DocumentObject, report: Report) -> None:
+    rows = [r for r in report.response_rates if r.note != "import"]
+    if not rows:
+        return
+    doc.add_heading("Участь в опитуванні", level=2)
+    k = report.min_group_size
+    _table(
+        doc,
+        ["Анкета", "Клас", "Роль", "Зареєстровано", "Відповіли", "Частка"],
+        [
+            [
+                r.survey,
+                r.class_name or "усі",
+                role_uk(r.role),
+                str(r.registered or 0),
+                f"<{k}" if r.suppressed else str(r.completed),
+                f"<{k}" if r.suppressed else uk_percent(r.rate or 0.0),
+            ]
+            for r in rows
+        ],
+        [4.5, 1.8, 2.0, 3.0, 2.4, 2.8],
+    )
+
+
+def _trend(doc: DocumentObject, report: Report) -> None:
+    lines = [
+        f"{construct_uk(c.construct)} ({role_uk(c.role)}): {uk_percent(c.previous)} → "
+        f"{uk_percent(c.current)} ({uk_pp(c.change_pp, signed=True)}), хвилі "
+        f"{t.previous_wave} → {t.wave}."
+        for t in report.trend
+        for c in t.constructs
+        if c.previous is not None and c.current is not None and c.change_pp is not None
+    ]
+    if not lines:
+        return
+    doc.add_heading("Динаміка порівняно з попередньою хвилею", level=2)
+    for line in lines:
+        doc.add_paragraph(line, style="List Bullet")
+
+
+def _recommendations(doc: DocumentObject, report: Report) -> None:
+    doc.add_heading("Рекомендації", level=2)
+    for rec in recommendations(report):
+        paragraph = doc.add_paragraph(style="List Number")
+        paragraph.add_run(rec.title + ". ").bold = True
+        paragraph.add_run(_printable(rec.actions) + " ")
+        end = "" if rec.evidence.endswith((".", ")")) else "."
+        paragraph.add_run(f"(Підстава: {rec.evidence}{end})").italic = True
+
+
+def render_docx(report: Report) -> bytes:
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(12)
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run("Довідка")
+    run.bold = True
+    run.font.size = Pt(16)
+    subject = doc.add_paragraph(_subject(report))
+    subject.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph(report.school_name).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph(PURPOSE)
+    by_role: dict[str, int] = {}
+    for s in report.surveys:
+        for role, n in s.respondents_by_role.items():
+            by_role[role] = by_role.get(role, 0) + n
+    who = ", ".join(f"{role_uk(r)} — {n}" for r, n in by_role.items())
+    total = count_uk(report.respondents, "респондент", "респонденти", "респондентів")
+    doc.add_paragraph(f"В анкетуванні взяли участь {total}: {who}.")
+    k = report.min_group_size
+    for index, survey in enumerate(report.surveys, 1):
+        _survey_section(doc, index, survey, k)
+    _key_gap(doc, report)
+    _rates(doc, report)
+    _trend(doc, report)
+    _recommendations(doc, report)
+    doc.add_paragraph(
+        f"Довідку сформовано автоматично (classpulse) {report.generated_at:%d.%m.%Y}. Частки "
+        f"обчислено від тих, хто відповів на питання; групи, менші за {k} осіб, приховано."
+    ).runs[0].italic = True
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()

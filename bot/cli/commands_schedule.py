@@ -1,0 +1,40 @@
+"""`classpulse schedule list|run-now`: the scheduler's jobs, without the bot running."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+import bot.scheduler_component  # noqa: F401  (registers the scheduler with `classpulse run`)
+from bot.cli.app import AppContext, main, pass_app
+from bot.scheduler import JOBS, stored_jobs
+
+
+@main.group()
+def schedule() -> None:
+    """Scheduled jobs: weekly digest, survey open/close, reminders."""
+
+
+@schedule.command("list")
+@pass_app
+def schedule_list(app: AppContext) -> None:
+    """Show the jobs, their schedules and next run times (in TIMEZONE)."""
+    app.migrate()
+    rows = asyncio.run(stored_jobs(app))
+    tz = app.settings.timezone
+    click.echo(f"{'JOB':<20} {'NEXT RUN (' + tz + ')':<26} SCHEDULE")
+    for row in rows:
+        when = f"{row.next_run:%Y-%m-%d %H:%M %a}" if row.next_run else "paused"
+        click.echo(f"{row.id:<20} {when:<26} {row.trigger}")
+        click.echo(f"{'':<20} {row.title}")
+
+
+@schedule.command("run-now")
+@click.argument("job_id", type=click.Choice(list(JOBS)))
+@pass_app
+def schedule_run_now(app: AppContext, job_id: str) -> None:
+    """Run one job immediately (its messages go out when `classpulse run` is running)."""
+    app.migrate()
+    queued = JOBS[job_id].run(app.db, app.settings, app.clock())
+    click.echo(f"{job_id}: {queued} messages queued")

@@ -1,0 +1,73 @@
+"""`classpulse telegram ...`: the bot account, its command menu, the outbox queue."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from bot.cli.app import AppContext, echo_json, fail, main, pass_app
+from bot.logging_setup import register_secret
+from storage.repositories import outbox
+
+
+@main.group("telegram")
+def telegram_group() -> None:
+    """The Telegram bot account and the outbox."""
+
+
+def _require_token(app: AppContext) -> str:
+    token = app.settings.telegram_bot_token
+    if not token:
+        fail("TELEGRAM_BOT_TOKEN is not set", code=2)
+    register_secret(token)
+    return token
+
+
+@telegram_group.command("whoami")
+@pass_app
+def whoami(app: AppContext) -> None:
+    """Show the bot account behind TELEGRAM_BOT_TOKEN (getMe) and its deep-link base."""
+    from bot.channels.telegram import build_bot
+    from bot.groups import telegram_deep_link_base
+
+    async def ask() -> dict[str, object]:
+        async with build_bot(_require_token(app), app.settings.telegram_api_base_url) as bot:
+            me = await bot.get_me()
+            return {
+                "id": me.id,
+                "username": me.username,
+                "link": telegram_deep_link_base(me.username or ""),
+            }
+
+    try:
+        echo_json(asyncio.run(ask()))
+    except Exception as exc:  # a wrong token or no network: one clear line
+        fail(f"getMe failed: {type(exc).__name__}")
+
+
+@telegram_group.command("set-commands")
+@pass_app
+def set_commands(app: AppContext) -> None:
+    """Publish the command menu (Ukrainian, and English for language_code=en)."""
+    from bot.channels.telegram import COMMANDS, GROUP_COMMANDS, build_bot
+
+    async def publish() -> None:
+        from bot.channels.telegram import publish_commands
+
+        async with build_bot(_require_token(app), app.settings.telegram_api_base_url) as bot:
+            await publish_commands(bot)
+
+    try:
+        asyncio.run(publish())
+    except Exception as exc:
+        fail(f"setMyCommands failed: {type(exc).__name__}")
+    click.echo(f"commands set: {len(COMMANDS['uk'])} private, {len(GROUP_COMMANDS['uk'])} group")
+
+
+@telegram_group.command("outbox")
+@pass_app
+def outbox_status(app: AppContext) -> None:
+    """Outbox rows per channel and status (pending, sending, sent, failed, dropped)."""
+    with app.db.read() as session:
+        echo_json({ch: outbox.counts(session, ch) for ch in ("telegram", "viber")})

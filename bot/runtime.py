@@ -1,0 +1,262 @@
+"""`classpulse run` with messenger tokens: the outbox sender, the channels, the web app.
+
+`serve(app_ctx)` (the caller has migrated the database) builds every configured component,
+starts them, runs the outbox sender, serves webhooks with uvicorn when a component has routes,
+and stops everything in reverse order on SIGINT/SIGTERM.
+
+A component is anything with `name`, `transports`, `routes`, `start()` and `stop()`
+(`Component` below); it may also have `async on_listening()`, called once the web app accepts
+requests (Viber's set_webhook needs its route served). `transports` and `routes` are read after
+`start()`. Components are made by factories that get the `Runtime` and return None when they are
+not configured. Telegram and Viber are registered here; to add another (e.g. the scheduler):
+
+    from bot.runtime import Component, Runtime, register_component
+
+    @register_component
+    def scheduler(rt: Runtime) -> Component | None:
+        return SchedulerComponent(rt.settings, rt.db, rt.clock, wake=rt.wake)
+
+and import that module before `serve` runs (e.g. at the top of the CLI command module).
+`Runtime` gives: app (the AppContext), settings, db, clock, service (a ChatService), wake()
+(start an outbox round now), after_sent (hooks run when an outbox row is sent) and, once
+running, sender (the OutboxSender).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import uvicorn
+from starlette.routing import BaseRoute
+
+from bot.delivery import Transport
+from bot.logging_setup import register_secret
+from bot.outbox import AfterSent, OutboxSender
+from bot.service import ChatService
+from bot.settings import Settings
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.cli.app import AppContext
+
+logger = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    name: str
+    transports: dict[str, Transport]  # outbox channels it delivers (may be empty)
+    routes: list[BaseRoute]  # webhook routes for the shared web app (may be empty)
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    app: AppContext
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+    service: ChatService
+    sender: OutboxSender | None = None
+    # Hooks run when an outbox row is sent (criteria notices record delivered_at).
+    after_sent: list[AfterSent] = field(default_factory=list)
+
+    def wake(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
+
+
+ComponentFactory = Callable[[Runtime], "Component | None"]
+COMPONENTS: list[ComponentFactory] = []
+
+
+def register_component(factory: ComponentFactory) -> ComponentFactory:
+    if factory not in COMPONENTS:
+        COMPONENTS.append(factory)
+    return factory
+
+
+class TelegramComponent:
+    """The Telegram adapter as a runtime component."""
+
+    name = "telegram"
+
+    def __init__(self, rt: Runtime) -> None:
+        from bot.channels.telegram import TelegramAdapter
+        from bot.webapp import telegram_webhook_route
+
+        self.adapter = TelegramAdapter(rt.settings, rt.db, rt.service, wake=rt.wake)
+        self.transports: dict[str, Transport] = {"telegram": self.adapter.transport}
+        self.routes: list[BaseRoute] = []
+        if self.adapter.webhook:
+            self.routes.append(
+                telegram_webhook_route(self.adapter.webhook_secret, self.adapter.feed_webhook)
+            )
+
+    async def start(self) -> None:
+        await self.adapter.start()
+
+    async def stop(self) -> None:
+        await self.adapter.stop()
+
+
+@register_component
+def telegram_component(rt: Runtime) -> Component | None:
+    return TelegramComponent(rt) if rt.settings.telegram_enabled else None
+
+
+class ViberComponent:
+    """The Viber parts (bot/channels/viber_setup.py) as a runtime component."""
+
+    name = "viber"
+
+    def __init__(self, rt: Runtime) -> None:
+        from bot.channels.viber_setup import build_viber
+
+        self.settings = rt.settings
+        self.parts = build_viber(rt.settings, rt.db, rt.clock)
+        self.transports: dict[str, Transport] = {"viber": self.parts.transport}
+        self.routes: list[BaseRoute] = list(self.parts.routes)
+
+    async def start(self) -> None:
+        pass
+
+    async def on_listening(self) -> None:
+        from bot.channels.viber_setup import register_webhook
+
+        await register_webhook(self.parts, self.settings)
+
+    async def stop(self) -> None:
+        await self.parts.stop()
+
+
+@register_component
+def viber_component(rt: Runtime) -> Component | None:
+    return ViberComponent(rt) if rt.settings.viber_enabled else None
+
+
+async def serve(
+    app_ctx: AppContext,
+    factories: Sequence[ComponentFactory] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set)."""
+    settings = app_ctx.settings
+    for secret in (
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.viber_auth_token,
+    ):
+        register_secret(secret)
+    stop = stop or asyncio.Event()
+    rt = Runtime(
+        app_ctx,
+        settings,
+        app_ctx.db,
+        app_ctx.clock,
+        ChatService(app_ctx.db, settings, clock=app_ctx.clock),
+    )
+    components = [c for f in (COMPONENTS if factories is None else factories) if (c := f(rt))]
+    if not components:
+        logger.warning("no messenger configured: nothing to serve")
+        return
+    _install_signals(stop)
+    started: list[Component] = []
+    tasks: list[asyncio.Task[None]] = []
+    server: uvicorn.Server | None = None
+    try:
+        for component in components:
+            await component.start()
+            started.append(component)
+        transports: dict[str, Transport] = {}
+        for component in components:
+            transports.update(component.transports)
+        rt.sender = OutboxSender(
+            app_ctx.db, transports, settings, clock=app_ctx.clock, after_sent=rt.after_sent
+        )
+        tasks.append(asyncio.create_task(rt.sender.run_forever(stop), name="outbox"))
+        routes = [r for c in components for r in c.routes]
+        if routes:
+            server = _uvicorn(settings, routes)
+            tasks.append(asyncio.create_task(server.serve(), name="webapp"))
+            await _listening(server, tasks[-1])
+            for component in components:
+                hook = getattr(component, "on_listening", None)
+                if hook is not None:
+                    await hook()
+        logger.info("running: %s", ", ".join(c.name for c in components))
+        await _until(stop, tasks)
+    finally:
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+        for component in reversed(started):
+            try:
+                await component.stop()
+            except Exception:
+                logger.exception("stopping %s failed", component.name)
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout=10)
+        logger.info("stopped")
+
+
+async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """Wait until uvicorn accepts connections (or fails to bind)."""
+    while not server.started and not task.done():
+        await asyncio.sleep(0.05)
+    if task.done() and task.exception() is not None:
+        raise RuntimeError("the web app could not start") from task.exception()
+
+
+async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for the stop signal; a task that dies early (e.g. the port is taken) stops all."""
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            raise RuntimeError(f"{task.get_name()} stopped") from task.exception()
+
+
+def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
+    from bot.webapp import build_app
+
+    config = uvicorn.Config(
+        build_app(routes),
+        host=settings.webhook_host,
+        port=settings.webhook_port,
+        log_config=None,  # our logging (with redaction) stays in charge
+        access_log=False,  # access lines carry nothing useful, and paths may carry ids
+        lifespan="off",
+    )
+    return _Server(config)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve` owns SIGINT/SIGTERM for everyone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def run(app_ctx: AppContext) -> None:
+    """Blocking entry point for the CLI."""
+    asyncio.run(serve(app_ctx))

@@ -1,0 +1,1 @@
+"""Benchmarks: run each file with .venv/bin/python (see the Makefile target `bench`)."""

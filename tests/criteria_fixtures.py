@@ -1,0 +1,152 @@
+"""A small school for the criteria tests: classes, people joined through the memory channel,
+and an outbox drained into the memory channel the way the real sender does it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.channels.memory import MemoryChannel, MemoryUser
+from bot.delivery import ChannelLimits, Delivery, Outcome, Result
+from bot.events import Reply
+from bot.outbox import OutboxSender
+from bot.payloads import encode
+from bot.service import ChatService
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.repositories import invites, school
+
+
+class MemoryTransport:
+    """The outbox sender's Transport for the memory channel: delivers into MemoryUsers."""
+
+    limits = ChannelLimits(per_second=1000.0, per_chat_interval=0.0, per_chat_burst=1000)
+
+    def __init__(self, channel: MemoryChannel) -> None:
+        self.memory = channel
+        self.channel = channel.name
+
+    async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
+        results = []
+        for d in deliveries:
+            ref = await self.memory.send(d.recipient, Reply.from_json(d.payload["reply"]))
+            results.append(Result(Outcome.SENT, message_id=ref))
+        return results
+
+    def is_group(self, recipient: str) -> bool:
+        return recipient.startswith("group")
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row, read back for assertions."""
+
+    channel: str
+    recipient: str
+    kind: str
+    urgent: bool
+    notice_id: int | None
+    status: str
+    key: str
+    reply: Reply
+
+
+@dataclass
+class CriteriaSchool:
+    db: Database
+    settings: Settings
+    now: datetime
+    service: ChatService
+    channel: MemoryChannel
+    class_ids: dict[str, int] = field(default_factory=dict)
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def join(self, user_id: str, class_name: str | None, role: str) -> MemoryUser:
+        with self.db.write() as session:
+            class_id = self.class_ids[class_name] if class_name else None
+            code = invites.create_invite(session, class_id, role, self.now).code
+        user = self.channel.user(user_id, display_name=user_id.title())
+        user.send(f"/start {code}")
+        user.press_payload(encode("c", "y"))
+        user.inbox.clear()
+        return user
+
+    def deliver(self) -> int:
+        """Send what the outbox holds for the memory channel; returns how many were sent."""
+        from bot.criteria import notice_sent
+
+        sender = OutboxSender(
+            self.db,
+            {self.channel.name: MemoryTransport(self.channel)},
+            self.settings,
+            clock=self.clock,
+            after_sent=[notice_sent],
+        )
+        total = 0
+        while True:
+            sent = asyncio.run(sender.run_once())
+            total += sent
+            if not sent:
+                return total
+
+    def outbox(self, kind: str | None = None) -> list[Queued]:
+        with self.db.read() as session:
+            query = select(OutboxMessage).order_by(OutboxMessage.id)
+            if kind is not None:
+                query = query.where(OutboxMessage.kind == kind)
+            return [
+                Queued(
+                    r.channel,
+                    r.recipient,
+                    r.kind,
+                    r.urgent,
+                    r.notice_id,
+                    r.status,
+                    r.idempotency_key,
+                    Reply.from_json(r.payload["reply"]),
+                )
+                for r in session.scalars(query)
+            ]
+
+
+def build(db: Database, settings: Settings, now: datetime) -> CriteriaSchool:
+    with db.write() as session:
+        rows = school.add_classes(session, settings.school_name, ["7-А", "7-Б", "8-В"])
+        class_ids = {r.name: r.id for r in rows}
+    holder: list[CriteriaSchool] = []
+    service = ChatService(db, settings, clock=lambda: holder[0].now, outbox_channels=frozenset())
+    world = CriteriaSchool(db, settings, now, service, MemoryChannel(service), class_ids)
+    holder.append(world)
+    return world
+
+
+@dataclass
+class Families:
+    """7-А: a teacher, a class teacher, two students, two parents; 7-Б: a teacher, a parent."""
+
+    teacher: MemoryUser
+    class_teacher: MemoryUser
+    students: list[MemoryUser]
+    parents: list[MemoryUser]
+    other_teacher: MemoryUser
+    other_parent: MemoryUser
+
+
+def populate(cs: CriteriaSchool) -> Families:
+    return Families(
+        teacher=cs.join("olena", "7-А", "teacher"),
+        class_teacher=cs.join("iryna", "7-А", "class_teacher"),
+        students=[cs.join("taras", "7-А", "student"), cs.join("sofia", "7-А", "student")],
+        parents=[cs.join("maria", "7-А", "parent"), cs.join("petro", "7-А", "parent")],
+        other_teacher=cs.join("oksana", "7-Б", "teacher"),
+        other_parent=cs.join("ivan", "7-Б", "parent"),
+    )

@@ -1,0 +1,583 @@
+"""A small fake Telegram Bot API server for tests and the benchmark.
+
+Real python-telegram-bot talks HTTP to it (base_url = `fake.base_url + "/bot"`), as aiogram's
+tests fake the session rather than the library. Standard library only: a ThreadingHTTPServer
+on 127.0.0.1 with a random port, in a daemon thread.
+
+What it does:
+- records every call (`calls`, `calls_to(method)`), keeps every chat's messages as the user
+  sees them now (`view(chat_id)`, `last(chat_id)`, `button(chat_id, label)`), edits included;
+- serves getUpdates from a queue the test fills (`push_text`, `push_callback`,
+  `push_my_chat_member`, `push_update`), long-polling like Telegram;
+- optionally enforces Telegram's limits (`enforce_limits=True`): 30 messages in any second
+  overall, a private chat a bucket of 3 refilled at 1/s, a group 20 in any minute; over them it
+  answers 429 with `parameters.retry_after`, and counts them (`too_many`);
+- answers as told (`fail(...)`): 403 for a chat, a 400, a 500, a 429 with retry_after, ...;
+- `latency` delays every answer (to catch a sender in flight).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import math
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456789"
+BOT_ID = 123456789
+SEND_METHODS = {
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendDocument",
+    "sendPhoto",
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+
+@dataclass
+class Failure:
+    code: int
+    description: str
+    method: str | None = None
+    chat_id: int | None = None
+    retry_after: int | None = None
+    times: int | None = 1  # None: every time
+
+
+@dataclass
+class Shown:
+    """A message as the chat shows it now."""
+
+    message_id: int
+    text: str
+    buttons: list[list[dict[str, str]]] = field(default_factory=list)
+    document: str = ""
+
+    def labels(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+    def button(self, label: str) -> dict[str, str]:
+        for row in self.buttons:
+            for b in row:
+                if label in b["text"]:
+                    return b
+        raise LookupError(f"no button {label!r} among {self.labels()}")
+
+
+class FakeTelegram:
+    def __init__(
+        self,
+        username: str = "classpulse_test_bot",
+        token: str = TOKEN,
+        enforce_limits: bool = False,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.username = username
+        self.token = token
+        self.enforce_limits = enforce_limits
+        self.latency = latency
+        self.clock = clock
+        self.calls: list[Call] = []
+        self.failures: list[Failure] = []
+        self.too_many = 0
+        self._lock = threading.Condition()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._chats: dict[int, dict[int, Shown]] = defaultdict(dict)
+        self._chat_types: dict[int, str] = {}
+        self._callback_ids = itertools.count(1)
+        self._window: deque[float] = deque()  # accepted sends in the last second
+        self._groups: dict[int, deque[float]] = defaultdict(deque)
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, stamp)
+        self._server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> FakeTelegram:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                fake._serve(self)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that hung up mid long-poll (the bot stopping) is normal
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeTelegram:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # ------------------------------------------------------------ test controls
+    def fail(
+        self,
+        code: int,
+        description: str,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        times: int | None = 1,
+    ) -> None:
+        with self._lock:
+            self.failures.append(Failure(code, description, method, chat_id, retry_after, times))
+
+    def user(self, user_id: int, first_name: str = "Олена", language_code: str = "uk") -> dict:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": language_code,
+        }
+
+    def chat(self, chat_id: int, chat_type: str = "private") -> dict:
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type != "private":
+            chat["title"] = "7-А батьки"
+        else:
+            chat["first_name"] = "Олена"
+        return chat
+
+    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue a raw update (an update_id is given if it has none); returns it."""
+        with self._lock:
+            update.setdefault("update_id", next(self._update_ids))
+            self._updates.append(update)
+            self._lock.notify_all()
+        return update
+
+    def text_update(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        reply_to: int | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids[chat_id]),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": self.user(user_id or chat_id),
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if reply_to is not None:
+            shown = self._chats[chat_id].get(reply_to)
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": self.chat(chat_id, chat_type),
+                "text": shown.text if shown else "",
+            }
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def push_text(self, chat_id: int, text: str, **kw: Any) -> dict[str, Any]:
+        return self.push_update(self.text_update(chat_id, text, **kw))
+
+    def callback_update(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
+        shown = self._chats[chat_id].get(message_id)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "ClassPulse"},
+            "text": shown.text if shown else "",
+        }
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._callback_ids)),
+                "from": self.user(chat_id),
+                "chat_instance": f"ci{chat_id}",
+                "message": message,
+                "data": data,
+            },
+        }
+
+    def push_callback(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
+        return self.push_update(self.callback_update(chat_id, message_id, data))
+
+    def press(self, chat_id: int, label: str) -> dict[str, Any]:
+        """Press the button labelled `label` on the newest message that has it."""
+        message_id, button = self.button(chat_id, label)
+        return self.push_callback(chat_id, message_id, button["callback_data"])
+
+    def push_my_chat_member(
+        self, chat_id: int, chat_type: str, old: str, new: str, by_user: int
+    ) -> dict[str, Any]:
+        bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "ClassPulse"}
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": self.chat(chat_id, chat_type),
+                    "from": self.user(by_user),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old, "user": bot_user},
+                    "new_chat_member": _member(new, bot_user),
+                }
+            }
+        )
+
+    # ------------------------------------------------------------ what the user sees
+    def view(self, chat_id: int) -> list[Shown]:
+        with self._lock:
+            return [self._chats[chat_id][k] for k in sorted(self._chats[chat_id])]
+
+    def last(self, chat_id: int) -> Shown:
+        shown = self.view(chat_id)
+        assert shown, f"chat {chat_id} has no messages"
+        return shown[-1]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [s.text for s in self.view(chat_id)]
+
+    def button(self, chat_id: int, label: str) -> tuple[int, dict[str, str]]:
+        for shown in reversed(self.view(chat_id)):
+            for row in shown.buttons:
+                for b in row:
+                    if label in b["text"]:
+                        return shown.message_id, b
+        raise LookupError(f"no button {label!r} in chat {chat_id}")
+
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.chat_id == chat_id)
+            ]
+
+    def sent_count(self) -> int:
+        return sum(len(msgs) for msgs in self._chats.values())
+
+    def duplicates(self) -> int:
+        """Messages whose (chat, text) was sent before: what a crash could cost."""
+        seen: set[tuple[int, str]] = set()
+        dup = 0
+        for call in self.calls_to("sendMessage"):
+            if call.status != 200:
+                continue
+            key = (call.chat_id or 0, str(call.params.get("text")))
+            dup += key in seen
+            seen.add(key)
+        return dup
+
+    # ------------------------------------------------------------ the server side
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urlparse(handler.path).path
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            self._respond(
+                handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            )
+            return
+        method = path[len(prefix) :]
+        params = _parse_params(handler.headers.get("Content-Type", ""), body)
+        if method == "getUpdates":
+            status, answer = 200, {"ok": True, "result": self._get_updates(params)}
+        else:
+            if self.latency:
+                time.sleep(self.latency)
+            with self._lock:
+                status, answer = self._answer(method, params)
+        self._respond(handler, status, answer)
+
+    @staticmethod
+    def _respond(handler: BaseHTTPRequestHandler, status: int, answer: dict[str, Any]) -> None:
+        data = json.dumps(answer).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 1.0)  # short polls: quick shutdowns
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self.calls.append(Call("getUpdates", params, self.clock()))
+            while True:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                if self._updates or time.monotonic() >= deadline:
+                    return list(self._updates)
+                self._lock.wait(max(deadline - time.monotonic(), 0.0))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        now = self.clock()
+        call = Call(method, params, now)
+        self.calls.append(call)
+        failure = self._failure(method, call.chat_id)
+        if failure is not None:
+            call.status = failure.code
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.code,
+                "description": failure.description,
+            }
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            return failure.code, body
+        if method in SEND_METHODS and call.chat_id is not None and self.enforce_limits:
+            wait = self._over_limit(call.chat_id, now)
+            if wait:
+                call.status = 429
+                self.too_many += 1
+                return 429, {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            if method.startswith(("set", "delete", "answer", "close", "logOut")):
+                return 200, {"ok": True, "result": True}
+            call.status = 404
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        try:
+            return 200, {"ok": True, "result": handler(params)}
+        except _ApiError as exc:
+            call.status = exc.code
+            return exc.code, {"ok": False, "error_code": exc.code, "description": exc.description}
+
+    def _failure(self, method: str, chat_id: int | None) -> Failure | None:
+        for failure in self.failures:
+            if failure.method not in (None, method) or failure.chat_id not in (None, chat_id):
+                continue
+            if failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    self.failures.remove(failure)
+            return failure
+        return None
+
+    def _over_limit(self, chat_id: int, now: float) -> int:
+        """0 if allowed (and counted), else the retry_after to answer."""
+        while self._window and self._window[0] <= now - 1.0:
+            self._window.popleft()
+        if len(self._window) >= 30:
+            return 1
+        if chat_id < 0:
+            sent = self._groups[chat_id]
+            while sent and sent[0] <= now - 60.0:
+                sent.popleft()
+            if len(sent) >= 20:
+                return max(1, math.ceil(sent[0] + 60.0 - now))
+            sent.append(now)
+        else:
+            tokens, stamp = self._buckets.get(chat_id, (3.0, now))
+            tokens = min(3.0, tokens + (now - stamp))
+            if tokens < 1.0:
+                return 1
+            self._buckets[chat_id] = (tokens - 1.0, now)
+        self._window.append(now)
+        return 0
+
+    # ------------------------------------------------------------ methods
+    def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "ClassPulse",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _message(self, chat_id: int, shown: Shown) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": shown.message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "ClassPulse"},
+        }
+        if shown.document:
+            message["document"] = {
+                "file_id": "doc1",
+                "file_unique_id": "u1",
+                "file_name": shown.document,
+            }
+            message["caption"] = shown.text
+        else:
+            message["text"] = shown.text
+        if shown.buttons:
+            message["reply_markup"] = {"inline_keyboard": shown.buttons}
+        return message
+
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        text = str(params.get("text") or "")
+        if not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        shown = Shown(next(self._message_ids[chat_id]), text, _keyboard(params))
+        self._chats[chat_id][shown.message_id] = shown
+        return self._message(chat_id, shown)
+
+    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        name = str(params.get("document_filename") or params.get("document") or "file")
+        shown = Shown(
+            next(self._message_ids[chat_id]),
+            str(params.get("caption") or ""),
+            _keyboard(params),
+            document=name,
+        )
+        self._chats[chat_id][shown.message_id] = shown
+        return self._message(chat_id, shown)
+
+    def _editable(self, params: dict[str, Any]) -> tuple[int, Shown]:
+        chat_id = int(params["chat_id"])
+        shown = self._chats[chat_id].get(int(params["message_id"]))
+        if shown is None:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        return chat_id, shown
+
+    def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, shown = self._editable(params)
+        text, buttons = str(params.get("text") or ""), _keyboard(params)
+        if text == shown.text and buttons == shown.buttons:
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        shown.text, shown.buttons = text, buttons
+        return self._message(chat_id, shown)
+
+    def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, shown = self._editable(params)
+        buttons = _keyboard(params)
+        if buttons == shown.buttons:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        shown.buttons = buttons
+        return self._message(chat_id, shown)
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        self.code, self.description = code, description
+
+
+def _member(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "kicked":
+        member["until_date"] = 0
+    if status == "administrator":
+        member.update(
+            {
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": False,
+                "can_manage_video_chats": False,
+                "can_restrict_members": False,
+                "can_promote_members": False,
+                "can_change_info": False,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+            }
+        )
+    return member
+
+
+def _keyboard(params: dict[str, Any]) -> list[list[dict[str, str]]]:
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if not isinstance(markup, dict):
+        return []
+    return [
+        [{k: v for k, v in b.items() if k in ("text", "callback_data", "url")} for b in row]
+        for row in markup.get("inline_keyboard", [])
+    ]
+
+
+def _parse_params(content_type: str, body: bytes) -> dict[str, Any]:
+    """PTB posts form-encoded fields (complex ones as JSON text), or multipart with files."""
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        data = json.loads(body)
+        return data if isinstance(data, dict) else {}
+    if content_type.startswith("multipart/form-data"):
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+        )
+        params: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = str(part.get_param("name", header="content-disposition") or "")
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True)
+            if filename:
+                params[f"{name}_filename"] = filename
+                params[name] = filename
+            else:
+                raw = payload if isinstance(payload, bytes) else b""
+                params[name] = raw.decode("utf-8", "replace")
+        return params
+    return {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}

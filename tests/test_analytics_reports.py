@@ -1,0 +1,118 @@
+"""Report files open in the tools the school uses and contain the numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from PIL import Image
+
+from analytics import build_report, charts, render, write_all
+from analytics.records import Report
+from bot.settings import Settings
+from storage.db import Database
+from tests.analytics_fixtures import seed_previous_students, seed_school
+
+
+@pytest.fixture
+def report(db: Database, settings: Settings) -> Report:
+    seed_school(db)
+    seed_previous_students(db)
+    return build_report(db, settings)
+
+
+def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:
+    wb = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))))
+    assert wb.sheetnames == [
+        "Анкета для вчителів",
+        "Анкета для здобувачів освіти",
+        "Анкета для батьків",
+        "Розбіжності",
+        "Активність",
+        "Динаміка",
+    ]
+    teachers = wb["Анкета для вчителів"]
+    assert teachers.freeze_panes == "A2"
+    assert teachers["A1"].font.bold
+    assert (teachers.column_dimensions["B"].width or 0) >= 40
+    rows = [[c.value for c in row] for row in teachers.iter_rows(min_row=2)]
+    q7 = [r for r in rows if r[0] == 7]
+    assert q7[0][2:6] == [31, "У повній мірі", 25, pytest.approx(0.806)]
+    portfolio = next(r for r in rows if r[3] == "портфоліо")
+    assert portfolio[4:6] == ["<5", "<5"]
+    q7_cell = next(row for row in teachers.iter_rows(min_row=2) if row[0].value == 7)[5]
+    assert q7_cell.number_format == "0.0%"
+    gaps = [[c.value for c in row] for row in wb["Розбіжності"].iter_rows(min_row=2)]
+    assert gaps[0] == ["Розуміння критеріїв оцінювання", 1.0, pytest.approx(0.592), 0.65, 40.8]
+
+
+def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Report) -> None:
+    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert doc.paragraphs[0].text == "Довідка"
+    assert (
+        "В анкетуванні взяли участь 182 респонденти: вчителі — 31, учні — 71, батьки — 80." in text
+    )
+    assert "31 відповідь: у повній мірі — 80,6 %; здебільшого — 19,4 %; частково — 0 %" in text
+    assert "71 відповідь: у повній мірі — 25,4 %; здебільшого — 33,8 %" in text
+    assert "Ключова розбіжність" in text
+    assert "«Розуміння критеріїв оцінювання»" in text and "(різниця 40,8 в. п.)" in text
+    assert "Систематично оприлюднювати критерії оцінювання" in text
+    assert "Критерії оцінювання»" in text
+    assert "Пояснювати й аргументувати оцінки" in text  # students' fairness is 52,1 %
+    assert "-17,9 в. п." in text  # the trend
+    table_cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert {"25", "80,6", "<5", "40,8 в. п."} <= table_cells
+
+
+def test_docx_subject_names_the_school_year(db: Database, settings: Settings) -> None:
+    seed_school(db)
+    doc = Document(io.BytesIO(bytes(render(build_report(db, settings), "docx"))))
+    assert "у 2024-2025 навчальному році" in doc.paragraphs[1].text
+
+
+def test_png_charts_are_phone_sized(report: Report) -> None:
+    files = charts(report)
+    assert sorted(files) == [
+        "chart-assessment-parents.png",
+        "chart-assessment-students.png",
+        "chart-assessment-teachers.png",
+        "chart-gaps.png",
+    ]
+    for data in files.values():
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG"
+        assert 900 <= image.width <= 1300
+    single = Image.open(io.BytesIO(bytes(render(report, "png"))))
+    assert single.size == Image.open(io.BytesIO(files["chart-gaps.png"])).size
+
+
+def test_write_all(report: Report, tmp_path: Path) -> None:
+    paths = write_all(report, tmp_path / "out")
+    names = sorted(p.name for p in paths)
+    assert names[:4] == [
+        "chart-assessment-parents.png",
+        "chart-assessment-students.png",
+        "chart-assessment-teachers.png",
+        "chart-gaps.png",
+    ]
+    assert {"report.json", "report.xlsx", "report.docx", "report.txt"} <= set(names)
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert data["gaps"][0]["max_gap_pp"] == 40.8
+    assert "40,8 в. п." in (tmp_path / "out" / "report.txt").read_text(encoding="utf-8")
+
+
+def test_no_waves_yet_is_a_clear_error(db: Database, settings: Settings) -> None:
+    from analytics import ReportError
+
+    with pytest.raises(ReportError, match="no waves yet"):
+        build_report(db, settings)
+    seed_school(db)
+    with pytest.raises(ReportError, match="survey 'assessment-parents' has no wave '1999'"):
+        build_report(db, settings, ["assessment-parents"], wave_label="1999")
+    with pytest.raises(ReportError, match="unknown class '12-Я'"):
+        build_report(db, settings, class_name="12-Я")

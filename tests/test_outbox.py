@@ -1,0 +1,258 @@
+"""The outbox sender with a recording transport and a fake clock: no sleeping, no network."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.delivery import ChannelLimits, Delivery, Outcome, Result
+from bot.outbox import OutboxSender, in_quiet_hours
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.repositories.outbox import NewMessage, counts, enqueue_many
+
+
+class FakeClock:
+    """`clock()` and `sleep()` for the sender: sleeping moves time, instantly."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        await asyncio.sleep(0)  # let the send tasks started before this wait run now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class RecordingTransport:
+    """A Transport whose wire is a list; answers come from `script` (recipient -> results)."""
+
+    clock: FakeClock
+    limits: ChannelLimits = field(
+        default_factory=lambda: ChannelLimits(per_second=30, per_chat_interval=1.0)
+    )
+    channel: str = "telegram"
+    sent: list[tuple[datetime, Delivery]] = field(default_factory=list)
+    requests: int = 0
+    script: dict[str, list[Result]] = field(default_factory=dict)
+
+    def is_group(self, recipient: str) -> bool:
+        return recipient.startswith("-")
+
+    async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
+        self.requests += 1
+        results = []
+        for d in deliveries:
+            queued = self.script.get(d.recipient)
+            result = queued.pop(0) if queued else Result(Outcome.SENT, message_id=f"m{d.id}")
+            if result.outcome is Outcome.SENT:
+                self.sent.append((self.clock.now, d))
+            results.append(result)
+        return results
+
+    def texts(self, recipient: str | None = None) -> list[str]:
+        return [
+            d.payload["reply"]["text"]
+            for _, d in self.sent
+            if recipient is None or d.recipient == recipient
+        ]
+
+
+def message(recipient: str, text: str, key: str, urgent: bool = True) -> NewMessage:
+    return NewMessage(
+        channel="telegram",
+        recipient=recipient,
+        payload={"reply": {"text": text}},
+        idempotency_key=key,
+        kind="reply" if urgent else "invitation",
+        urgent=urgent,
+    )
+
+
+def enqueue(db: Database, messages: list[NewMessage], now: datetime) -> None:
+    with db.write() as session:
+        enqueue_many(session, messages, now)
+
+
+def make_sender(
+    db: Database, settings: Settings, transport: RecordingTransport, **kw: object
+) -> OutboxSender:
+    return OutboxSender(
+        db,
+        {"telegram": transport},
+        settings,
+        clock=transport.clock,
+        sleep=transport.clock.sleep,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def drain(sender: OutboxSender, clock: FakeClock, rounds: int = 1000) -> None:
+    async def run() -> None:
+        for _ in range(rounds):
+            if await sender.run_once() == 0:
+                with sender.db.read() as session:
+                    left = counts(session).get("pending", 0) + counts(session).get("sending", 0)
+                if not left:
+                    return
+                clock.advance(1.0)
+
+    asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class Row:
+    recipient: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    external_message_id: str | None
+
+
+def rows(db: Database) -> list[Row]:
+    with db.read() as session:
+        return [
+            Row(
+                r.recipient,
+                r.status,
+                r.attempts,
+                r.next_attempt_at,
+                r.last_error,
+                r.external_message_id,
+            )
+            for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+def test_a_broadcast_is_paced_without_a_first_second_burst(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    enqueue(db, [message(str(1000 + i), "Нове опитування", f"k{i}") for i in range(300)], now)
+    drain(make_sender(db, settings, transport), clock)
+    times = [t for t, _ in transport.sent]
+    assert len(times) == 300
+    # No one-second window holds more than 30 (AIORateLimiter's default lets ~60 out at once).
+    for i in range(len(times) - 30):
+        assert times[i + 30] - times[i] >= timedelta(seconds=1)
+    seconds = (times[-1] - times[0]).total_seconds()
+    assert 299 / seconds >= 0.9 * 30
+
+
+def test_urgent_replies_overtake_a_waiting_broadcast(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    enqueue(db, [message(str(1000 + i), "invite", f"b{i}", urgent=False) for i in range(100)], now)
+    enqueue(db, [message("42", "Питання 2 з 7", "r1")], now + timedelta(seconds=1))
+    clock.advance(2)
+    asyncio.run(make_sender(db, settings, transport).run_once())
+    assert transport.texts()[0] == "Питання 2 з 7"
+
+
+def test_a_chats_messages_keep_their_order_and_its_pace(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    enqueue(db, [message("42", f"m{i}", f"k{i}") for i in range(6)], now)
+    drain(make_sender(db, settings, transport), clock)
+    assert transport.texts("42") == [f"m{i}" for i in range(6)]
+    times = [t for t, _ in transport.sent]
+    # A burst of 3 (an answer's echo and the next question go together), then ~1 per second.
+    assert times[3] - times[0] >= timedelta(seconds=1)
+    assert times[5] - times[3] >= timedelta(seconds=2)
+
+
+def test_quiet_hours_hold_back_invitations_but_not_replies(
+    db: Database, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"quiet_hours": "21:00-08:00"})
+    late = datetime(2026, 3, 2, 21, 30, tzinfo=settings.tz).astimezone(UTC)
+    assert in_quiet_hours(settings, late)
+    clock = FakeClock(late)
+    transport = RecordingTransport(clock)
+    enqueue(db, [message("1", "invite", "i1", urgent=False), message("2", "reply", "r1")], late)
+    sender = make_sender(db, settings, transport)
+    asyncio.run(sender.run_once())
+    assert transport.texts() == ["reply"]
+    clock.now = datetime(2026, 3, 3, 8, 0, tzinfo=settings.tz).astimezone(UTC)
+    asyncio.run(sender.run_once())
+    assert transport.texts() == ["reply", "invite"]
+
+
+def test_network_errors_back_off_then_fail_after_max_attempts(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    transport.script["7"] = [Result(Outcome.RETRY, error="NetworkError: 502")] * 10
+    transport.script["8"] = [Result(Outcome.RETRY, error="TimedOut")]
+    enqueue(db, [message("7", "a", "k7"), message("8", "b", "k8")], now)
+    sender = make_sender(db, settings, transport, max_attempts=4)
+    asyncio.run(sender.run_once())
+    retry = {r.recipient: r for r in rows(db)}
+    assert retry["8"].status == "pending" and retry["8"].attempts == 1
+    assert retry["8"].next_attempt_at >= now + timedelta(seconds=1)  # backoff, not at once
+    drain(sender, clock)
+    final = {r.recipient: r for r in rows(db)}
+    assert final["8"].status == "sent" and final["8"].external_message_id
+    assert final["7"].status == "failed" and final["7"].attempts == 4
+    assert final["7"].last_error == "gave up: NetworkError: 502"
+
+
+def test_a_bad_request_is_recorded_as_failed_with_its_reason(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    transport.script["9"] = [Result(Outcome.FAILED, error="400 Bad Request: chat not found")]
+    enqueue(db, [message("9", "x", "k9")], now)
+    asyncio.run(make_sender(db, settings, transport).run_once())
+    (row,) = rows(db)
+    assert (row.status, row.last_error) == ("failed", "400 Bad Request: chat not found")
+
+
+def test_a_crashed_round_is_resent_once_the_lease_runs_out(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    enqueue(db, [message(str(i), "m", f"k{i}") for i in range(3)], now)
+    crashed = make_sender(db, settings, transport)
+    with db.write() as session:  # the claim of a round whose process then died
+        claimed = crashed._claim(session, "telegram", transport, budget=10)
+    assert len(claimed) == 3 and {r.status for r in rows(db)} == {"sending"}
+    restarted = make_sender(db, settings, transport, lease=timedelta(seconds=60))
+    assert asyncio.run(restarted.run_once()) == 0  # leased: not yet
+    clock.advance(61)
+    assert asyncio.run(restarted.run_once()) == 3
+    assert {r.status for r in rows(db)} == {"sent"}
+
+
+def test_rows_with_one_payload_are_batched_for_broadcast_channels(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    clock = FakeClock(now)
+    transport = RecordingTransport(
+        clock, limits=ChannelLimits(per_second=50, per_chat_interval=0, batch_size=300)
+    )
+    transport.channel = "telegram"
+    enqueue(db, [message(f"v{i}", "same", f"s{i}") for i in range(450)], now)
+    enqueue(db, [message("v1", "other", "o1")], now)
+    drain(make_sender(db, settings, transport), clock)
+    assert len(transport.sent) == 451
+    assert transport.requests <= 4  # 300 + 150 + the other one (+ a paced remainder)

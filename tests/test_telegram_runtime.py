@@ -1,0 +1,54 @@
+"""`serve`: the runtime starts the adapter and the sender, and stops them on request."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.routing import BaseRoute
+
+from bot.cli.app import AppContext
+from bot.delivery import Transport
+from bot.runtime import Runtime, serve, telegram_component
+from bot.settings import Settings
+from tests.fake_telegram import FakeTelegram
+from tests.telegram_harness import eventually, seed_school, telegram_settings
+
+
+class Probe:
+    """A component that only records its lifecycle (how the scheduler would plug in)."""
+
+    name = "probe"
+
+    def __init__(self) -> None:
+        self.transports: dict[str, Transport] = {}
+        self.routes: list[BaseRoute] = []
+        self.events: list[str] = []
+
+    async def start(self) -> None:
+        self.events.append("start")
+
+    async def stop(self) -> None:
+        self.events.append("stop")
+
+
+def test_serve_runs_telegram_and_components_until_stopped(settings: Settings) -> None:
+    with FakeTelegram() as fake:
+        app = AppContext(settings=telegram_settings(settings, fake))
+        data = seed_school(app.db, app.settings)
+        probe = Probe()
+
+        def probe_factory(rt: Runtime) -> Probe:
+            return probe
+
+        async def scenario() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(serve(app, [telegram_component, probe_factory], stop))
+            fake.push_text(1001, f"/start {data.parent_code}")
+            await eventually(lambda: "Погоджуєтесь" in fake.last(1001).text, timeout=10)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+        asyncio.run(scenario())
+        assert probe.events == ["start", "stop"]
+        assert fake.calls_to("setMyCommands")
+    app.db.dispose()
