@@ -243,4 +243,17 @@ def _director_report(
     db: Database, settings: Settings, out: Path, echo: Callable[[str], None]
 ) -> dict[str, Any]:
     """The director's report at the end of the demo (text on screen, files in `out`)."""
-    return {}
+    from analytics import build_report, render, write_all  # pandas: only when needed
+
+    report = build_report(db, settings)
+    text = render(report, "text")
+    assert isinstance(text, str)
+    files = write_all(report, out)
+    echo("")
+    echo("=" * 72)
+    echo("The director's summary, as the bot sends it:")
+    echo("=" * 72)
+    echo(text)
+    echo("")
+    echo("Report files: " + ", ".join(str(p) for p in files))
+    return {"text": text, "files": [str(p) for p in files]}

@@ -7,15 +7,13 @@ ever collected in a group: invitations carry a URL button that opens the private
 
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.events import Button, EventKind, IncomingEvent, Reply
-from bot.payloads import encode
+from bot.events import Button, Reply
 from bot.texts import LANGUAGES, add_texts, t
 from storage.db import Database
 from storage.repositories import conversations, people, school
@@ -24,7 +22,6 @@ from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 
 BIND_ROLES = ("teacher", "class_teacher")
-_WAVE_LINK = re.compile(r"^w(\d{1,9})$")
 
 add_texts(
     {
@@ -100,28 +97,6 @@ class GroupEvent:
 
 def deep_link_argument(wave_id: int) -> str:
     return f"w{wave_id}"
-
-
-def deep_link_event(event: IncomingEvent) -> IncomingEvent:
-    """`/start w12` (from a group invitation) opens survey 12; `/start menu` the menu.
-
-    Invite codes are never of these shapes (12 letters and digits), so `/start CODE` is left
-    to the engine's registration flow.
-    """
-    if event.kind is not EventKind.COMMAND or event.command != "start":
-        return event
-    match = _WAVE_LINK.match(event.argument)
-    if match:
-        return replace(
-            event,
-            kind=EventKind.BUTTON,
-            command="",
-            argument="",
-            payload=encode("s", int(match[1])),
-        )
-    if event.argument == "menu":
-        return replace(event, argument="")
-    return event
 
 
 def process_group_event(

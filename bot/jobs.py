@@ -80,7 +80,12 @@ def close_wave_and_report(db: Database, settings: Settings, wave_id: int, now: d
     if not changed:
         return 0
     logger.info("wave %s closed", wave_id)
-    return send_final_report(db, settings, wave_id, now)
+    try:
+        return send_final_report(db, settings, wave_id, now)
+    except Exception:
+        # The wave stays closed; `classpulse report` still makes the report by hand.
+        logger.exception("final report of wave %s failed", wave_id)
+        return 0
 
 
 def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int:

@@ -59,5 +59,7 @@ def configure_logging(level: str = "INFO") -> None:
     install_redaction()
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic narrates every plugin and migration at INFO; `db upgrade` says the result itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # viberbot logs whole payloads (with the auth token) at DEBUG and ERROR.
     install_redaction(logging.getLogger("viber.bot.api"))

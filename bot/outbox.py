@@ -293,6 +293,8 @@ class OutboxSender:
     ) -> None:
         now = self.clock()
         pacer = self.pacers[transport.channel]
+        # One backoff for the whole batch, so a failed broadcast is retried as one broadcast.
+        batch_delay = backoff_seconds(max(d.attempts for d in deliveries), self.rng)
         for delivery, result in zip(deliveries, results, strict=True):
             if result.outcome is Outcome.SENT:
                 repo.mark_sent(session, delivery.id, now, result.message_id)
@@ -306,14 +308,14 @@ class OutboxSender:
                 repo.release_recipient(session, delivery.channel, delivery.recipient, until)
                 gate = pacer.chat(delivery.recipient, transport.is_group(delivery.recipient))
                 gate.block_until(until.timestamp())
-                pacer.slow_down(now.timestamp(), wait)
+                if result.slow_down:  # the platform said the whole bot is too fast
+                    pacer.slow_down(now.timestamp(), wait)
                 logger.warning("outbox: %s asked to wait %.0f s", transport.channel, wait)
             elif result.outcome is Outcome.RETRY:
                 if delivery.attempts >= self.max_attempts:
                     repo.mark_failed(session, delivery.id, f"gave up: {result.error}")
                 else:
-                    delay = backoff_seconds(delivery.attempts, self.rng)
-                    when = now + timedelta(seconds=delay)
+                    when = now + timedelta(seconds=batch_delay)
                     repo.mark_retry(session, delivery.id, when, result.error)
             elif result.outcome is Outcome.UNREACHABLE:
                 reason = result.error or "unreachable"

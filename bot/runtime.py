@@ -123,7 +123,7 @@ class ViberComponent:
         from bot.channels.viber_setup import build_viber
 
         self.settings = rt.settings
-        self.parts = build_viber(rt.settings, rt.db, rt.clock)
+        self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
         self.transports: dict[str, Transport] = {"viber": self.parts.transport}
         self.routes: list[BaseRoute] = list(self.parts.routes)
 
@@ -165,6 +165,9 @@ async def serve(
         app_ctx.clock,
         ChatService(app_ctx.db, settings, clock=app_ctx.clock),
     )
+    from bot.criteria import notice_sent  # a sent notice counts as delivered
+
+    rt.after_sent.append(notice_sent)
     components = [c for f in (COMPONENTS if factories is None else factories) if (c := f(rt))]
     if not components:
         logger.warning("no messenger configured: nothing to serve")

@@ -28,6 +28,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import jobs
+from bot.crontab import crontab_trigger
 from bot.settings import Settings
 from storage.db import Database
 
@@ -61,7 +62,7 @@ JOBS: dict[str, JobSpec] = {
             "weekly-digest",
             "digest to directors and admins",
             jobs.send_weekly_digest,
-            lambda s: CronTrigger.from_crontab(s.digest_cron, timezone=s.tz),
+            lambda s: crontab_trigger(s.digest_cron, s),
             DIGEST_GRACE_SECONDS,
         ),
         JobSpec(

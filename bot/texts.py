@@ -64,6 +64,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "data at any time with /forget (anonymous answers stay in the statistics).\n\n"
         "Do you agree?",
     },
+    "consent_yes": {"uk": "✅ Згоду надано.", "en": "✅ Consent given."},
+    "consent_no": {"uk": "Згоди не надано.", "en": "Consent not given."},
     "btn_agree": {"uk": "✅ Погоджуюсь", "en": "✅ I agree"},
     "btn_disagree": {"uk": "Не погоджуюсь", "en": "I do not agree"},
     "consent_declined": {

@@ -45,7 +45,7 @@ class DbWorld:
         self.now = now
         self.settings = settings
         self.school_name = settings.school_name
-        self.default_language = settings.bot_language
+        self.default_language: str = settings.bot_language
         self._person: PersonInfo | None = None
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}

@@ -227,6 +227,8 @@ class Answer(Base):
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     __table_args__ = (
         Index("ix_answers_wave_question_option", "wave_id", "question_id", "option_index"),
+        # Covers "how many responses answered this question" without reading the table.
+        Index("ix_answers_wave_question_response", "wave_id", "question_id", "response_id"),
         Index("ix_answers_response", "response_id"),
     )
 

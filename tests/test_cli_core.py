@@ -123,7 +123,11 @@ def test_survey_open_list_close(cli: tuple[CliRunner, AppContext], db: Database)
     assert "assessment-parents  v1  7 questions  «Анкета для батьків»" in result.output
     assert "wave 2026-03: open, closes 2026-03-20" in result.output
     result = runner.invoke(main, ["survey", "close", "assessment-parents"], obj=app)
-    assert "wave 2026-03 of assessment-parents closed" in result.output
+    assert "wave 2026-03 of assessment-parents closed; final report queued (0 messages" in (
+        result.output
+    )
+    result = runner.invoke(main, ["survey", "close", "assessment-parents"], obj=app)
+    assert "was already closed" in result.output
     result = runner.invoke(main, ["survey", "open", "nope", "--class", "7-А"], obj=app)
     assert result.exit_code == 1 and "no survey with id 'nope'" in result.output
     with db.read() as session:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.cli.app import AppContext
+from bot.crontab import crontab_trigger
 from bot.scheduler import (
     JOBS,
     build_scheduler,
@@ -63,19 +64,21 @@ def test_the_digest_fires_once_after_a_night_of_downtime(
         await _store_digest_due_at(app, datetime.now(UTC) - timedelta(hours=7, minutes=1))
         events: list[JobExecutionEvent] = []
         ran = asyncio.Event()
+        wakes: list[int] = []
 
         def listen(event: JobExecutionEvent) -> None:
             if event.job_id == "weekly-digest":
                 events.append(event)
                 ran.set()
 
-        scheduler = await start_scheduler(app)
+        scheduler = await start_scheduler(app, wake=lambda: wakes.append(1))
         # Added before the loop runs the scheduler's first wakeup.
         scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         await asyncio.wait_for(ran.wait(), timeout=10)
         await asyncio.sleep(0.3)  # room for a second run, which must not come
         next_run = scheduler.get_job("weekly-digest").next_run_time
         await stop_scheduler(scheduler)
+        assert wakes == [1]  # the outbox sender was woken for the queued digest
         return events, next_run
 
     events, next_run = asyncio.run(scenario())
@@ -147,6 +150,60 @@ def test_start_and_stop_on_the_running_loop(settings: Settings, now: datetime) -
         return ids
 
     assert asyncio.run(scenario()) == list(JOBS)
+
+
+def test_classpulse_run_starts_the_scheduler_when_a_messenger_is_configured(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    from bot.runtime import COMPONENTS, Runtime
+    from bot.scheduler_component import scheduler_component
+    from bot.service import ChatService
+
+    def runtime(settings: Settings) -> Runtime:
+        return Runtime(_app(settings, now), settings, db, lambda: now, ChatService(db, settings))
+
+    assert scheduler_component in COMPONENTS
+    assert scheduler_component(runtime(settings)) is None  # no messenger: nothing to deliver
+    component = scheduler_component(
+        runtime(settings.model_copy(update={"viber_auth_token": "not-a-real-token"}))
+    )
+    assert component is not None and component.transports == {} and component.routes == []
+
+    async def scenario() -> list[str]:
+        await component.start()
+        scheduler = component.scheduler  # type: ignore[attr-defined]
+        ids = [job.id for job in scheduler.get_jobs()]
+        await component.stop()
+        assert not scheduler.running
+        return ids
+
+    assert sorted(asyncio.run(scenario())) == sorted(JOBS)
+
+
+@pytest.mark.parametrize(
+    ("cron", "weekdays"),
+    [
+        ("0 8 * * mon", "mon"),
+        ("0 8 * * 1", "mon"),  # crontab numbering (APScheduler 3 alone would say Tuesday)
+        ("0 8 * * 0", "sun"),
+        ("0 8 * * 7", "sun"),
+        ("0 8 * * 1-5", "mon,tue,wed,thu,fri"),
+        ("0 8 * * 5-7", "fri,sat,sun"),
+        ("0 8 * * */3", "wed,sat,sun"),
+        ("0 8 * * sat-sun", "sat,sun"),
+        ("0 8 * * *", "*"),
+    ],
+)
+def test_digest_cron_is_read_as_crontab(cron: str, weekdays: str, settings: Settings) -> None:
+    trigger = crontab_trigger(cron, settings)
+    assert f"day_of_week='{weekdays}'" in str(trigger)
+
+
+def test_a_wrong_digest_cron_is_one_clear_line(settings: Settings, now: datetime) -> None:
+    wrong = settings.model_copy(update={"digest_cron": "0 25 * * mon"})
+    result = CliRunner().invoke(main, ["schedule", "list"], obj=_app(wrong, now))
+    assert result.exit_code == 1
+    assert result.output.startswith("error: DIGEST_CRON '0 25 * * mon' is not a cron expression")
 
 
 # ---------------------------------------------------------------- CLI

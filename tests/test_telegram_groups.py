@@ -65,12 +65,13 @@ def test_bind_is_refused_to_others_and_allowed_to_the_class_teacher(
                 assert group_binding(db) is None
 
                 fake.push_text(GROUP, "/bind 7-А", user_id=TEACHER, chat_type="supergroup")
-                await eventually(lambda: group_binding(db) is not None)
+                await eventually(lambda: len(fake.calls_to("sendMessage", GROUP)) == 6)
+                assert group_binding(db) is not None
                 # Removed from the group: the binding goes, nothing is sent there.
-                sent = len(fake.calls_to("sendMessage", GROUP))
                 fake.push_my_chat_member(GROUP, "supergroup", "member", "kicked", by_user=TEACHER)
                 await eventually(lambda: group_binding(db) is None)
-                assert len(fake.calls_to("sendMessage", GROUP)) == sent
+                await asyncio.sleep(0.2)
+                assert len(fake.calls_to("sendMessage", GROUP)) == 6
 
     asyncio.run(scenario())
 

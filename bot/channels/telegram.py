@@ -173,7 +173,13 @@ class TelegramTransport:
             return Result(Outcome.SENT, message_id=await self._send(chat_id, reply))
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
-            return Result(Outcome.RETRY, retry_after=wait, error=f"429 retry after {wait:.0f}s")
+            # Telegram's 429 means the bot as a whole is too fast: slow the global pace too.
+            return Result(
+                Outcome.RETRY,
+                retry_after=wait,
+                error=f"429 retry after {wait:.0f}s",
+                slow_down=True,
+            )
         except ChatMigrated as exc:
             return Result(Outcome.FAILED, error=f"group migrated to {exc.new_chat_id}")
         except Forbidden as exc:
@@ -328,7 +334,7 @@ def private_event(update: Update) -> IncomingEvent | None:
     if msg.reply_to_message is not None:
         common["reply_to_ref"] = message_ref(msg.chat.id, msg.reply_to_message.message_id)
     if msg.text is not None:
-        return groups.deep_link_event(IncomingEvent.from_text(CHANNEL, user_id, msg.text, **common))
+        return IncomingEvent.from_text(CHANNEL, user_id, msg.text, **common)
     if msg.document is not None:
         doc = msg.document
         file = FileRef(

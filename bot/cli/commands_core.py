@@ -10,7 +10,7 @@ import click
 
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
 from bot.invites_admin import InviteError, create_invite
-from bot.waves_admin import WaveError, close_wave, create_wave, open_wave, sync_surveys
+from bot.waves_admin import WaveError, create_wave, open_wave, sync_surveys
 from storage.models import ROLES
 from storage.repositories import school, surveys, waves
 from storage.repositories.school import ClassNameError
@@ -201,9 +201,7 @@ def survey_open(
                 label=label,
             )
             if opens_at is None or opens_at <= now:
-                opened = open_wave(
-                    session, wave.id, now, app.settings.telegram_bot_username
-                )
+                opened = open_wave(session, wave.id, now, app.settings.telegram_bot_username)
                 click.echo(
                     f"wave {wave.label} of {survey_id} is open; "
                     f"{opened.invitations} invitations queued"
@@ -220,14 +218,20 @@ def survey_open(
 @pass_app
 def survey_close(app: AppContext, survey_id: str, label: str | None) -> None:
     """Close a survey's wave now."""
+    from bot.jobs import close_wave_and_report
+
     app.migrate()
-    with app.db.write() as session:
+    with app.db.read() as session:
         wave = waves.find_wave(session, survey_id, label)
-        if wave is None:
-            fail(f"no wave of '{survey_id}'" + (f" labelled '{label}'" if label else ""))
-        changed = close_wave(session, wave.id, app.clock())
+    if wave is None:
+        fail(f"no wave of '{survey_id}'" + (f" labelled '{label}'" if label else ""))
+    if wave.status == "closed":
+        click.echo(f"wave {wave.label} of {survey_id} was already closed")
+        return
+    queued = close_wave_and_report(app.db, app.settings, wave.id, app.clock())
     click.echo(
-        f"wave {wave.label} of {survey_id} " + ("closed" if changed else "was already closed")
+        f"wave {wave.label} of {survey_id} closed; final report queued ({queued} messages "
+        "to the director and administration)"
     )
 
 

@@ -15,7 +15,7 @@ from bot.engine.core import (
     payload,
 )
 from bot.engine.menu import menu_step
-from bot.events import Button, EventKind
+from bot.events import Button, EventKind, Reply
 from bot.payloads import encode
 from bot.texts import role_name
 from storage.repositories.invites import looks_like_code
@@ -79,11 +79,15 @@ def consent(ctx: Ctx) -> Step:
     if ctx.state.mode != "consent" or not isinstance(code, str):
         return FALLBACKS["stale"](ctx)
     if ctx.payload.str_arg(0) != "y":
-        return ctx.step(ctx.state.to("idle")).say(ctx.t("consent_declined"), edit_ref="")
+        step = ctx.step(ctx.state.to("idle"))
+        step.replies.extend(_close_consent(ctx, "consent_no"))
+        return step.say(ctx.t("consent_declined"))
     invite = ctx.world.invite(code)  # checked again: it may have expired meanwhile
     if invite.status != "ok":
         return ctx.step(ctx.state.to("idle")).say(ctx.t(f"invite_{invite.status}"))
-    step = ctx.step(ctx.state.to("idle")).say(
+    step = ctx.step(ctx.state.to("idle"))
+    step.replies.extend(_close_consent(ctx, "consent_yes"))
+    step.say(
         ctx.t(
             "registered",
             role=role_name(ctx.lang, invite.role),
@@ -92,6 +96,13 @@ def consent(ctx: Ctx) -> Step:
     )
     step.effects.append(Register(invite.code, ctx.event.display_name, ctx.lang))
     return _then_menu(ctx, step, newly_registered=True)
+
+
+def _close_consent(ctx: Ctx, key: str) -> list[Reply]:
+    """Replace the consent question with the answer, so its buttons cannot be pressed again."""
+    if not ctx.event.message_ref:
+        return []
+    return [Reply(text=ctx.t(key), edit_ref=ctx.event.message_ref)]
 
 
 def _then_menu(ctx: Ctx, step: Step, newly_registered: bool = False) -> Step:

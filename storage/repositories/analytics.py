@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Completion, Membership, Response
@@ -198,17 +198,3 @@ def bare_option_counts(session: Session, wave_id: int) -> list[tuple[str, int | 
         .group_by(Answer.question_id, Answer.option_index)
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
-
-
-PROPOSED_INDEX = "ix_answers_wave_question_response"
-
-
-def add_proposed_index(session: Session) -> None:
-    """Benchmarks only, until a migration adds it: the covering index that lets SQLite count
-    the distinct responses of a multi-choice question without reading the table."""
-    session.execute(
-        text(
-            f"CREATE INDEX IF NOT EXISTS {PROPOSED_INDEX} "
-            "ON answers (wave_id, question_id, response_id)"
-        )
-    )
