@@ -306,21 +306,10 @@ def notice_sent(session: Session, delivery: Delivery, result: Result, now: datet
 
 
 # ---------------------------------------------------------------- reminders
-def in_quiet_hours(now: datetime, settings: Settings) -> bool:
-    window = settings.quiet_window
-    if window is None:
-        return False
-    start, end = window
-    local = now.astimezone(settings.tz).time()
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end  # the window spans midnight
-
-
 def queue_criteria_reminders(session: Session, now: datetime, settings: Settings) -> int:
     """Re-send unacknowledged current notices after N days, at most M times. Returns the
     number of messages queued. In quiet hours it queues nothing: the next run will."""
-    if settings.criteria_reminder_max == 0 or in_quiet_hours(now, settings):
+    if settings.criteria_reminder_max == 0 or settings.in_quiet_hours(now):
         return 0
     due = repo.due_reminders(
         session,

@@ -14,7 +14,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.events import Button, Reply
-from bot.outbox import in_quiet_hours
 from bot.payloads import encode
 from bot.report_messages import LOCAL_CHANNELS, queue_for_leaders, render_report
 from bot.settings import Settings
@@ -158,7 +157,7 @@ def reminder_reply(lang: str, wave: WaveInfo, settings: Settings) -> Reply:
 def queue_survey_reminders(db: Database, settings: Settings, now: datetime) -> int:
     """Remind who has not completed an open wave: N days after it opened and after the last
     reminder, at most M times. Nothing is queued in quiet hours (the next run will do it)."""
-    if settings.survey_reminder_max == 0 or in_quiet_hours(settings, now):
+    if settings.survey_reminder_max == 0 or settings.in_quiet_hours(now):
         return 0
     after = timedelta(days=settings.survey_reminder_after_days)
     queued = 0

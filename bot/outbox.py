@@ -74,17 +74,6 @@ def backoff_seconds(attempts: int, rng: random.Random) -> float:
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-def in_quiet_hours(settings: Settings, now: datetime) -> bool:
-    window = settings.quiet_window
-    if window is None:
-        return False
-    start, end = window
-    local = now.astimezone(settings.tz).time()
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end  # the window spans midnight
-
-
 def _payload_key(row: repo.QueuedMessage) -> str:
     blob = json.dumps([row.kind, row.payload], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -213,7 +202,7 @@ class OutboxSender:
     ) -> list[repo.QueuedMessage]:
         now = self.clock()
         pacer = self.pacers[channel]
-        quiet = in_quiet_hours(self.settings, now)
+        quiet = self.settings.in_quiet_hours(now)
         candidates = repo.due_messages(
             session, channel, now, limit=budget * 3, include_non_urgent=not quiet
         )

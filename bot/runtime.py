@@ -165,6 +165,7 @@ async def serve(
         app_ctx.clock,
         ChatService(app_ctx.db, settings, clock=app_ctx.clock),
     )
+    import bot.scheduler_component  # noqa: F401  (registers the scheduler component)
     from bot.criteria import notice_sent  # a sent notice counts as delivered
 
     rt.after_sent.append(notice_sent)

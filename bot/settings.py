@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -117,6 +117,17 @@ class Settings(BaseSettings):
             return None
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
+
+    def in_quiet_hours(self, now: datetime) -> bool:
+        """Whether `now` falls in QUIET_HOURS (school time); the window may span midnight."""
+        window = self.quiet_window
+        if window is None:
+            return False
+        start, end = window
+        local = now.astimezone(self.tz).time()
+        if start <= end:
+            return start <= local < end
+        return local >= start or local < end
 
     @property
     def subjects(self) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.delivery import ChannelLimits, Delivery, Outcome, Result
-from bot.outbox import OutboxSender, in_quiet_hours
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -182,7 +182,7 @@ def test_quiet_hours_hold_back_invitations_but_not_replies(
 ) -> None:
     settings = settings.model_copy(update={"quiet_hours": "21:00-08:00"})
     late = datetime(2026, 3, 2, 21, 30, tzinfo=settings.tz).astimezone(UTC)
-    assert in_quiet_hours(settings, late)
+    assert settings.in_quiet_hours(late)
     clock = FakeClock(late)
     transport = RecordingTransport(clock)
     enqueue(db, [message("1", "invite", "i1", urgent=False), message("2", "reply", "r1")], late)

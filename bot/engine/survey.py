@@ -338,9 +338,14 @@ def edit_from_review(ctx: Ctx) -> Step:
     index = ctx.payload.int_arg(1)
     if index not in s.visible():
         return FALLBACKS["bad_button"](ctx)
+    return _revisit(ctx, s, index)
+
+
+def _revisit(ctx: Ctx, s: Session, index: int, prefix: str = "") -> Step:
+    """From the review back to one question; answering it returns to the review."""
     step = ctx.step(_survey_state(ctx, s, review=True))
     step.effects.append(s.save(index))
-    step.replies.append(question_reply(ctx, s, index))
+    step.replies.append(question_reply(ctx, s, index, prefix=prefix))
     return step
 
 
@@ -352,10 +357,7 @@ def submit(ctx: Ctx) -> Step:
     s, _ = guarded
     missing = s.first_unanswered()
     if missing < len(s.survey.questions):
-        step = ctx.step(_survey_state(ctx, s, review=True))
-        step.effects.append(s.save(missing))
-        step.replies.append(question_reply(ctx, s, missing, prefix=ctx.t("review_missing")))
-        return step
+        return _revisit(ctx, s, missing, prefix=ctx.t("review_missing"))
     visible_ids = {s.survey.questions[i].id for i in s.visible()}
     answers = {k: v for k, v in s.answers.items() if k in visible_ids and _answered(v)}
     step = ctx.step(ctx.state.to("idle")).say(ctx.t("submitted"))
