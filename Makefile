@@ -49,7 +49,7 @@ demo: install
 	$(BIN)/classpulse demo
 
 bench: install
-	@for f in scripts/bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in scripts/bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache demo-output
