@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -53,6 +53,27 @@ def reply_message(
         kind=kind,
         urgent=True,
     )
+
+
+MERGED_TEXT_LIMIT = 3500
+
+
+def merge_replies(replies: list[Reply]) -> list[Reply]:
+    """Join a plain text with the message that follows it ("Дякуємо!" + the menu, the intro +
+    question 1): one message instead of two. Viber charges schools per message."""
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and not (previous.buttons or previous.file or previous.edit_ref)
+            and not (reply.file or reply.edit_ref)
+            and len(previous.text) + len(reply.text) + 2 <= MERGED_TEXT_LIMIT
+        ):
+            merged[-1] = replace(reply, text=f"{previous.text}\n\n{reply.text}")
+        else:
+            merged.append(reply)
+    return merged
 
 
 class ChatService:
@@ -133,6 +154,7 @@ class ChatService:
             )
             replies += follow.replies
             state = follow.state
+        replies = merge_replies(replies)
         conversations.save_state(session, event.channel, event.user_id, state.to_json(), now)
         self._enqueue_outgoing(session, ectx.outgoing, event_key, now)
         if event.channel in self.outbox_channels:

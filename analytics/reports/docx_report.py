@@ -154,12 +154,13 @@ def _rates(doc: DocumentObject, report: Report) -> None:
         return
     doc.add_heading("Участь в опитуванні", level=2)
     k = report.min_group_size
+    titles = {survey.id: survey.title for survey in report.surveys}
     _table(
         doc,
         ["Анкета", "Клас", "Роль", "Зареєстровано", "Відповіли", "Частка"],
         [
             [
-                r.survey,
+                titles.get(r.survey, r.survey),
                 r.class_name or "усі",
                 role_uk(r.role),
                 str(r.registered or 0),
