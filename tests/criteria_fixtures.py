@@ -7,8 +7,6 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from bot.channels.memory import MemoryChannel, MemoryUser
 from bot.delivery import ChannelLimits, Delivery, Outcome, Result
 from bot.events import Reply
@@ -17,8 +15,8 @@ from bot.payloads import encode
 from bot.service import ChatService
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import OutboxMessage
 from storage.repositories import invites, school
+from tests.outbox_rows import OutboxRow, outbox_rows
 
 
 class MemoryTransport:
@@ -39,20 +37,6 @@ class MemoryTransport:
 
     def is_group(self, recipient: str) -> bool:
         return recipient.startswith("group")
-
-
-@dataclass(frozen=True)
-class Queued:
-    """An outbox row, read back for assertions."""
-
-    channel: str
-    recipient: str
-    kind: str
-    urgent: bool
-    notice_id: int | None
-    status: str
-    key: str
-    reply: Reply
 
 
 @dataclass
@@ -98,24 +82,8 @@ class CriteriaSchool:
             if not sent:
                 return total
 
-    def outbox(self, kind: str | None = None) -> list[Queued]:
-        with self.db.read() as session:
-            query = select(OutboxMessage).order_by(OutboxMessage.id)
-            if kind is not None:
-                query = query.where(OutboxMessage.kind == kind)
-            return [
-                Queued(
-                    r.channel,
-                    r.recipient,
-                    r.kind,
-                    r.urgent,
-                    r.notice_id,
-                    r.status,
-                    r.idempotency_key,
-                    Reply.from_json(r.payload["reply"]),
-                )
-                for r in session.scalars(query)
-            ]
+    def outbox(self, kind: str | None = None) -> list[OutboxRow]:
+        return outbox_rows(self.db, kind)
 
 
 def build(db: Database, settings: Settings, now: datetime) -> CriteriaSchool:

@@ -5,30 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
-
-from bot.events import Reply
 from bot.settings import Settings
 from bot.waves_admin import create_wave, open_wave, sync_surveys
 from storage.db import Database
-from storage.models import Identity, OutboxMessage
+from storage.models import Identity
 from storage.repositories import people, responses, school
 from storage.repositories.waves import get_wave
+from tests.outbox_rows import OutboxRow, outbox_rows
 
 STUDENTS = "assessment-students"
-
-
-@dataclass(frozen=True)
-class Row:
-    """An outbox row as a user would get it."""
-
-    channel: str
-    recipient: str
-    person_id: int | None
-    kind: str
-    urgent: bool
-    key: str
-    reply: Reply
 
 
 @dataclass
@@ -92,23 +77,8 @@ class JobSchool:
         with self.db.write() as session:
             people.mark_unreachable(session, channel, external_id, "blocked", now)
 
-    def outbox(self, kind: str | None = None) -> list[Row]:
-        with self.db.read() as session:
-            query = select(OutboxMessage).order_by(OutboxMessage.id)
-            if kind is not None:
-                query = query.where(OutboxMessage.kind == kind)
-            return [
-                Row(
-                    r.channel,
-                    r.recipient,
-                    r.person_id,
-                    r.kind,
-                    r.urgent,
-                    r.idempotency_key,
-                    Reply.from_json(r.payload["reply"]),
-                )
-                for r in session.scalars(query)
-            ]
+    def outbox(self, kind: str | None = None) -> list[OutboxRow]:
+        return outbox_rows(self.db, kind)
 
 
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,14 +6,12 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from bot.delivery import ChannelLimits, Delivery, Outcome, Result
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import OutboxMessage
 from storage.repositories.outbox import NewMessage, counts, enqueue_many
+from tests.outbox_rows import OutboxRow, outbox_rows
 
 
 class FakeClock:
@@ -110,29 +108,8 @@ def drain(sender: OutboxSender, clock: FakeClock, rounds: int = 1000) -> None:
     asyncio.run(run())
 
 
-@dataclass(frozen=True)
-class Row:
-    recipient: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    external_message_id: str | None
-
-
-def rows(db: Database) -> list[Row]:
-    with db.read() as session:
-        return [
-            Row(
-                r.recipient,
-                r.status,
-                r.attempts,
-                r.next_attempt_at,
-                r.last_error,
-                r.external_message_id,
-            )
-            for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        ]
+def rows(db: Database) -> list[OutboxRow]:
+    return outbox_rows(db)
 
 
 def test_a_broadcast_is_paced_without_a_first_second_burst(
