@@ -20,7 +20,8 @@ from bot.settings import Settings
 from bot.texts import add_texts, t
 from bot.waves_admin import WaveError, close_wave, open_wave
 from storage.db import Database
-from storage.repositories import people, reminders, waves
+from storage.repositories import conversations, people, reminders, waves
+from storage.repositories import outbox as outbox_repo
 from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 
@@ -218,3 +219,18 @@ def queue_criteria_reminders_job(db: Database, settings: Settings, now: datetime
         return 0
     with db.write() as session:
         return queue_criteria_reminders(session, now, settings)
+
+
+# ---------------------------------------------------------------- housekeeping
+OUTBOX_RETENTION = timedelta(days=90)
+DELIVERY_IDS_RETENTION = timedelta(days=14)  # Telegram and Viber stop re-delivering long before
+
+
+def housekeeping(db: Database, settings: Settings, now: datetime) -> int:
+    """Delete finished outbox rows after 90 days and inbound delivery ids after 14. Queues
+    nothing (returns 0); receipts that coverage needs live on the notice deliveries."""
+    with db.write() as session:
+        purged = outbox_repo.purge_finished(session, now - OUTBOX_RETENTION)
+        conversations.prune_processed(session, now - DELIVERY_IDS_RETENTION)
+    logger.info("housekeeping: %d outbox rows purged", purged)
+    return 0

@@ -86,6 +86,13 @@ JOBS: dict[str, JobSpec] = {
             _cron(minute="35"),
             None,
         ),
+        JobSpec(
+            "housekeeping",
+            "forget delivered outbox rows and old delivery ids",
+            jobs.housekeeping,
+            _cron(hour="3", minute="15"),
+            None,
+        ),
     )
 }
 

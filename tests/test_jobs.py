@@ -265,3 +265,30 @@ def test_the_criteria_reminder_job_runs_the_criteria_feature(
     school: JobSchool, settings: Settings, now: datetime
 ) -> None:
     assert jobs.queue_criteria_reminders_job(school.db, settings, now) == 0
+
+
+def test_housekeeping_forgets_old_finished_rows_only(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    from bot.jobs import housekeeping
+    from storage.repositories.outbox import NewMessage, enqueue_many
+    from tests.outbox_rows import outbox_rows
+
+    with db.write() as session:
+        old = now - timedelta(days=91)
+        enqueue_many(session, [NewMessage("telegram", "1", {"reply": {"text": "a"}}, "k1")], old)
+        enqueue_many(session, [NewMessage("telegram", "2", {"reply": {"text": "b"}}, "k2")], old)
+        enqueue_many(session, [NewMessage("telegram", "3", {"reply": {"text": "c"}}, "k3")], now)
+    with db.write() as session:
+        from sqlalchemy import update
+
+        from storage.models import OutboxMessage
+
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.recipient.in_(["1", "3"]))
+            .values(status="sent")
+        )
+    assert housekeeping(db, settings, now) == 0
+    # the old sent row goes; an old pending one and a new sent one stay
+    assert sorted(r.recipient for r in outbox_rows(db)) == ["2", "3"]
