@@ -26,6 +26,7 @@ SPECS: dict[str, str] = {
     "b": "ii",  # back from: wave, question
     "e": "ii",  # edit from review: wave, question
     "S": "i",  # submit: wave
+    "C": "ii",  # start a survey for one of the person's classes: wave, class
     "l": "w",  # language
     "f": "w",  # forget: y / n
 }

@@ -161,6 +161,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "uk": "{title}\n\n{intro}\n\nПитань: {count}. Можна перервати й продовжити пізніше.",
         "en": "{title}\n\n{intro}\n\nQuestions: {count}. You can pause and continue later.",
     },
+    "which_class": {
+        "uk": "«{title}»: у вас діти в кількох класах. Про навчання дитини з якого класу будуть "
+        "ці відповіді? (Опитування проходять один раз.)",
+        "en": "“{title}”: you have children in several classes. Which child's class are these "
+        "answers about? (The survey is answered once.)",
+    },
     "progress": {"uk": "Питання {n} з {total}", "en": "Question {n} of {total}"},
     "multi_hint": {
         "uk": "(можна обрати кілька варіантів, потім натисніть «Готово»)",

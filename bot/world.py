@@ -67,10 +67,8 @@ class DbWorld:
             memberships = [(m.class_id, m.role) for m in person.memberships] if person else []
             self._open_waves = (
                 [
-                    OpenWave(wave, class_id, role)
-                    for wave, class_id, role in waves.open_waves_for(
-                        self.session, person.id, memberships
-                    )
+                    OpenWave(wave, matching[0][0], matching[0][1], tuple(matching))
+                    for wave, matching in waves.open_waves_for(self.session, person.id, memberships)
                 ]
                 if person
                 else []

@@ -416,3 +416,32 @@ def test_unreachable_event_marks_identity(sch: School) -> None:
     )
     with sch.db.read() as session:
         assert session.scalars(select(Identity.unreachable_at)).one() is not None
+
+
+def test_a_parent_of_two_classes_says_which_class_the_answers_are_about(sch: School) -> None:
+    sch.open("assessment-parents")
+    user = sch.join("olena", "7-А", "parent")
+    user.send(f"/start {sch.invite('8-Б', 'parent')}")
+    assert_dialog(
+        user,
+        [
+            (press("Анкета для батьків"), ["у вас діти в кількох класах", "з якого класу"]),
+        ],
+    )
+    assert [b.label for b in user.buttons()] == ["7-А", "8-Б"]
+    assert_dialog(user, [(press("8-Б"), ["Питання 1 з 7"])])
+    # resuming does not ask again: the draft remembers the class
+    assert_dialog(user, [("/menu", ["меню"]), (press("продовжити"), ["Питання 1 з 7"])])
+    for _ in range(2):
+        user.press("Так, завжди")
+    user.press("з сайту школи")
+    user.press("Готово")
+    for _ in range(3):
+        user.press("Частково")
+    user.press("Пропустити")
+    user.press("Надіслати")
+    with sch.db.read() as session:
+        assert session.scalars(select(Response.class_id)).one() == sch.class_ids["8-Б"]
+    # a class the person does not belong to is refused
+    replies = user.press_payload(encode("C", sch.waves["assessment-parents"], 999))
+    assert "вже надіслали" in replies[0].text or "Не вдалося" in replies[0].text

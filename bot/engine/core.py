@@ -103,9 +103,18 @@ Effect = Any  # any frozen dataclass with an applier registered in bot/effects.p
 # ---------------------------------------------------------------- world
 @dataclass(frozen=True)
 class OpenWave:
+    """A wave this person may answer, as (class, role) of the membership it is answered for."""
+
     wave: WaveInfo
     class_id: int | None
     role: str
+    # Every membership the wave applies to; more than one for a parent of children in two of
+    # the wave's classes, who is asked which class the answers are about.
+    choices: tuple[tuple[int | None, str], ...] = ()
+
+    def answered_for(self, class_id: int | None) -> OpenWave:
+        role = next((r for c, r in self.choices if c == class_id), None)
+        return self if role is None else replace(self, class_id=class_id, role=role)
 
 
 class World(Protocol):

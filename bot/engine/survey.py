@@ -93,7 +93,7 @@ def _load(ctx: Ctx, wave_id: int) -> Session | Step:
     if draft is None:
         return Session(match, survey, {}, -1, False)
     position = min(max(draft.position, 0), len(survey.questions))
-    return Session(match, survey, dict(draft.answers), position, True)
+    return Session(match.answered_for(draft.class_id), survey, dict(draft.answers), position, True)
 
 
 def _label(ctx: Ctx, question: Question, value: Any) -> str:
@@ -201,12 +201,18 @@ def start_survey(ctx: Ctx) -> Step:
     return start_survey_for(ctx, ctx.payload.int_arg(0))
 
 
-def start_survey_for(ctx: Ctx, wave_id: int) -> Step:
+def start_survey_for(ctx: Ctx, wave_id: int, class_id: int | None = None) -> Step:
     """Start a survey, or resume it where the draft stopped."""
     loaded = _load(ctx, wave_id)
     if isinstance(loaded, Step):
         return loaded
     s = loaded
+    if not s.has_draft:
+        parent_classes = [c for c, role in s.open_wave.choices if role == "parent"]
+        if class_id is None and len(parent_classes) > 1:
+            return _ask_class(ctx, s, parent_classes)
+        if class_id is not None:
+            s.open_wave = s.open_wave.answered_for(class_id)
     step = ctx.step(_survey_state(ctx, s))
     if not s.has_draft:
         step.effects.append(s.save(s.next_from(0)))
@@ -220,6 +226,25 @@ def start_survey_for(ctx: Ctx, wave_id: int) -> Step:
         )
     step.replies.append(_show_current(ctx, s))
     return step
+
+
+def _ask_class(ctx: Ctx, s: Session, class_ids: list[int | None]) -> Step:
+    person = ctx.person
+    names = {m.class_id: m.class_name for m in person.memberships} if person else {}
+    buttons = tuple(
+        (Button(names.get(c, "?"), encode("C", s.wave_id, c)),) for c in class_ids if c is not None
+    )
+    return ctx.step().say(ctx.t("which_class", title=s.survey.title), buttons)
+
+
+@payload("C")
+def start_for_class(ctx: Ctx) -> Step:
+    assert ctx.payload is not None
+    wave_id, class_id = ctx.payload.int_arg(0), ctx.payload.int_arg(1)
+    match = next((w for w in ctx.world.open_waves() if w.wave.id == wave_id), None)
+    if match is not None and all(c != class_id for c, _ in match.choices):
+        return FALLBACKS["bad_button"](ctx)
+    return start_survey_for(ctx, wave_id, class_id)
 
 
 def _guard(ctx: Ctx, index: int | None, allow_review: bool = False) -> tuple[Session, int] | Step:

@@ -137,19 +137,23 @@ def set_closes_at(session: Session, wave_id: int, closes_at: datetime | None) ->
 
 def open_waves_for(
     session: Session, person_id: int, memberships: list[tuple[int | None, str]]
-) -> list[tuple[WaveInfo, int | None, str]]:
-    """Open waves this person may answer and has not completed: (wave, class_id, role)."""
+) -> list[tuple[WaveInfo, list[tuple[int | None, str]]]]:
+    """Open waves this person may answer and has not completed, each with the (class, role)
+    memberships it applies to (a parent of two children may have two classes in one wave)."""
     completed = set(
         session.scalars(select(Completion.wave_id).where(Completion.person_id == person_id))
     )
-    out: list[tuple[WaveInfo, int | None, str]] = []
+    out: list[tuple[WaveInfo, list[tuple[int | None, str]]]] = []
     for wave in list_waves(session, "open"):
         if wave.id in completed:
             continue
-        for class_id, role in memberships:
-            if role in wave.audience and (class_id in wave.class_ids):
-                out.append((wave, class_id, role))
-                break
+        matching: list[tuple[int | None, str]] = [
+            (class_id, role)
+            for class_id, role in memberships
+            if role in wave.audience and class_id in wave.class_ids
+        ]
+        if matching:
+            out.append((wave, matching))
     return out
 
 
