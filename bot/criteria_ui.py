@@ -48,7 +48,7 @@ MAX_SUBJECT = 120
 # else is told to ask the teacher for the file. Files published from the CLI are local
 # paths under data_dir/notices and go to every channel that sends files.
 CHANNEL_REF_MARK = "-file:"
-RESENDS_OWN_FILES: frozenset[str] = frozenset()
+RESENDS_OWN_FILES: frozenset[str] = frozenset({"telegram"})
 FILE_TYPES = {
     ".pdf": "application/pdf",
     ".jpg": "image/jpeg",

@@ -70,6 +70,12 @@ def test_replies_edits_files_and_answers(tmp_path: Path) -> None:
                 assert doc.outcome is Outcome.SENT
                 assert fake.last(CHAT).document == "criteria.pdf"
                 assert fake.last(CHAT).text == "Критерії з математики"
+                # A file a teacher sent in Telegram goes out again by its file_id.
+                by_id = await send(
+                    Reply("Критерії", file=OutFile("telegram-file:BQACAgI", "c.pdf", "x"))
+                )
+                assert by_id.outcome is Outcome.SENT
+                assert fake.last(CHAT).document == "BQACAgI"
                 # A missing file and an unusable payload fail with a reason, no crash.
                 missing = await send(Reply("x", file=OutFile(str(tmp_path / "no.pdf"), "n", "x")))
                 assert missing.outcome is Outcome.FAILED and "file" in missing.error

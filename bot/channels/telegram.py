@@ -244,6 +244,15 @@ class TelegramTransport:
             for piece in split_text(caption):
                 await self.bot.send_message(chat_id, piece)
             caption = ""
+        if reply.file.path.startswith(FILE_REF_PREFIX):
+            # A file a user sent to the bot earlier: Telegram re-sends it by its file_id.
+            message = await self.bot.send_document(
+                chat_id,
+                reply.file.path.removeprefix(FILE_REF_PREFIX),
+                caption=caption or None,
+                reply_markup=markup,
+            )
+            return str(message.message_id)
         with Path(reply.file.path).open("rb") as handle:
             message = await self.bot.send_document(
                 chat_id,
@@ -253,6 +262,9 @@ class TelegramTransport:
                 reply_markup=markup,
             )
         return str(message.message_id)
+
+
+FILE_REF_PREFIX = "telegram-file:"  # see bot/criteria_ui.py: files kept in the messenger
 
 
 async def publish_commands(bot: Bot) -> None:
