@@ -48,7 +48,8 @@ class Database:
         self.url = _normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {}
+        # Answers and names are statement parameters: keep them out of error messages and logs.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -127,3 +127,15 @@ def test_class_names_are_normalised(db: Database) -> None:
     with db.write() as session:
         rows = school.add_classes(session, "School", ["7-а", " 7 - А ", "7А", "10-Б"])
     assert [r.name for r in rows] == ["7-А", "7-А", "7-А", "10-Б"]
+
+
+def test_database_errors_never_carry_the_stored_values(db: Database) -> None:
+    """An error message (which may reach a log) shows the statement, not an answer's text."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.models import Answer
+
+    with pytest.raises(IntegrityError) as caught, db.write() as session:
+        session.add(Answer(response_id="nope", wave_id=1, question_id="q8", text="secret answer"))
+        session.flush()
+    assert "secret answer" not in str(caught.value)
