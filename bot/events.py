@@ -5,7 +5,7 @@ No messenger library is imported here or in the engine; adapters translate to an
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -121,13 +121,3 @@ class Outgoing:
     kind: str = "relay"
     urgent: bool = True
     key: str = ""  # idempotency key; empty = derived from the event
-
-
-@dataclass
-class Transcript:
-    """What a test or the demo collected from a channel."""
-
-    replies: list[Reply] = field(default_factory=list)
-
-    def texts(self) -> list[str]:
-        return [r.text for r in self.replies]

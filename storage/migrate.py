@@ -23,9 +23,3 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
-
-
-def current_heads(url: str) -> list[str]:
-    from alembic.script import ScriptDirectory
-
-    return list(ScriptDirectory.from_config(alembic_config(url)).get_heads())

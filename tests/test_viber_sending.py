@@ -13,9 +13,8 @@ from bot.delivery import Delivery, Outcome
 from bot.events import Button, Reply
 from storage.models import Identity, Notice, NoticeDelivery, OutboxMessage
 from storage.repositories import people, receipts
-from storage.repositories.outbox import NewMessage, enqueue_many
 from tests.fake_viber import FakeViber, Fault
-from tests.viber_support import TOKEN, ViberWorld
+from tests.viber_support import TOKEN, ViberWorld, enqueue_parent_notice
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ("tests.viber_fixtures",)
@@ -38,26 +37,8 @@ def subscribers(world: ViberWorld, n: int, prefix: str = "s") -> list[str]:
 
 
 def enqueue_notice(world: ViberWorld, key: str = "n1", notice_id: int | None = None) -> int:
-    """The class-wide notice for every reachable parent of 7-А, as the criteria flow queues it."""
-    with world.db.write() as session:
-        found = people.recipients(session, [world.class_id], ("parent",))
-        return enqueue_many(
-            session,
-            [
-                NewMessage(
-                    channel=r.channel,
-                    recipient=r.external_id,
-                    payload={"reply": NOTICE.to_json()},
-                    idempotency_key=f"{key}:{r.external_id}",
-                    person_id=r.person_id,
-                    kind="notice",
-                    urgent=False,
-                    notice_id=notice_id,
-                )
-                for r in found
-            ],
-            world.clock(),
-        )
+    """The class-wide notice for every reachable parent of 7-А."""
+    return enqueue_parent_notice(world.db, [world.class_id], NOTICE, key, world.clock(), notice_id)
 
 
 def statuses(world: ViberWorld) -> dict[str, str]:

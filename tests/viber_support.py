@@ -19,11 +19,13 @@ from starlette.applications import Starlette
 
 from bot.channels.viber_setup import ViberParts, build_viber
 from bot.channels.viber_webhook import SIGNATURE_HEADER, WEBHOOK_PATH, sign
+from bot.events import Reply
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
-from storage.repositories import invites, school, surveys, waves
+from storage.repositories import invites, people, school, surveys, waves
 from storage.repositories import outbox as outbox_repo
+from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.survey_schema import bundled_surveys_dir, load_survey_file
 from tests.fake_viber import FakeViber, Shown
 
@@ -193,3 +195,34 @@ def build_world(fake: FakeViber, db: Database, settings: Settings, start: dateti
     parts = build_viber(viber_settings, db, clock)
     sender = OutboxSender(db, {"viber": parts.transport}, viber_settings, clock, sleep=clock.sleep)
     return ViberWorld(fake, db, viber_settings, clock, parts, sender, klass.id, wave.id)
+
+
+def enqueue_parent_notice(
+    db: Database,
+    class_ids: list[int],
+    reply: Reply,
+    key: str,
+    now: datetime,
+    notice_id: int | None = None,
+) -> int:
+    """One class-wide notice for every reachable parent of the classes, queued as the criteria
+    flow queues it (non-urgent, one keyed row per account)."""
+    with db.write() as session:
+        found = people.recipients(session, class_ids, ("parent",))
+        return enqueue_many(
+            session,
+            [
+                NewMessage(
+                    channel=r.channel,
+                    recipient=r.external_id,
+                    payload={"reply": reply.to_json()},
+                    idempotency_key=f"{key}:{r.external_id}",
+                    person_id=r.person_id,
+                    kind="notice",
+                    urgent=False,
+                    notice_id=notice_id,
+                )
+                for r in found
+            ],
+            now,
+        )

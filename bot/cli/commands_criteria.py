@@ -89,22 +89,12 @@ def publish(
                 if row is None:
                     fail(f"unknown class {name!r} (see `classpulse class list`)")
                 class_ids.append(row.id)
-            if not force and _unchanged(session, class_ids, subject, audience, body, file, app):
-                click.echo("unchanged: the same notice is already current; nothing sent")
-                return
-            result = publish_notice(
-                session,
-                class_ids=class_ids,
-                subject=subject,
-                audience=audience,
-                text=body,
-                file=file,
-                author_id=None,
-                now=app.clock(),
-                settings=app.settings,
-            )
+            result = _publish_if_new(session, app, class_ids, subject, audience, body, file, force)
     except PublishError as exc:
         fail(f"nothing sent: {_reason(exc)}")
+    if isinstance(result, list):
+        click.echo("unchanged: the same notice is already current; nothing sent")
+        return
     _echo_result(result)
 
 
@@ -115,23 +105,38 @@ def _read_text(path: Path) -> str:
         fail(f"{path.name}: not UTF-8 text")
 
 
-def _unchanged(
+def _publish_if_new(
     session: Session,
+    app: AppContext,
     class_ids: list[int],
     subject: str,
     audience: str,
     text: str,
     file: NoticeFile | None,
-    app: AppContext,
-) -> bool:
-    """Whether every class already has this very notice as its current one."""
+    force: bool = False,
+) -> PublishResult | list[int]:
+    """Publish, unless every class already has this very notice as its current one: then the
+    ids of those notices (re-running an import or a publish sends nothing twice)."""
     name = check_subject(subject, app.settings)
     digest = content_hash(name, audience, text.strip(), file)
+    current_ids = []
     for class_id in class_ids:
         current = same_subject(session, class_id, name)
-        if not current or current[-1].content_hash != digest:
-            return False
-    return True
+        if current and current[-1].content_hash == digest:
+            current_ids.append(current[-1].id)
+    if current_ids and len(current_ids) == len(class_ids) and not force:
+        return current_ids
+    return publish_notice(
+        session,
+        class_ids=class_ids,
+        subject=name,
+        audience=audience,
+        text=text,
+        file=file,
+        author_id=None,
+        now=app.clock(),
+        settings=app.settings,
+    )
 
 
 # ---------------------------------------------------------------- import
@@ -214,25 +219,12 @@ def _import_one(
         text = _read_text(item.text_path) if item.text_path else ""
         if not text.strip() and file is not None:
             text = t(app.settings.bot_language, "cr_file_only", subject=item.subject)
-        subject = check_subject(item.subject, app.settings)
-        digest = content_hash(subject, audience, text.strip(), file)
         with app.db.write() as session:
-            current = same_subject(session, class_id, subject)
-            if current and current[-1].content_hash == digest:
-                return f"skipped {where}: unchanged since #{current[-1].id}"
-            result = publish_notice(
-                session,
-                class_ids=[class_id],
-                subject=subject,
-                audience=audience,
-                text=text,
-                file=file,
-                author_id=None,
-                now=app.clock(),
-                settings=app.settings,
-            )
+            result = _publish_if_new(session, app, [class_id], item.subject, audience, text, file)
     except PublishError as exc:
         return f"skipped {where}: {_reason(exc)}"
+    if isinstance(result, list):
+        return f"skipped {where}: unchanged since #{result[0]}"
     n = result.notices[0]
     replaced = f", replaces #{n.replaced[0]}" if n.replaced else ""
     return f"published {where}: #{n.notice_id} → {n.recipients} recipient(s){replaced}"

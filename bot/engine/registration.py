@@ -62,7 +62,7 @@ def _use_code(ctx: Ctx, code: str) -> Step:
                 ctx.t("membership_added", role=role, klass=klass)
             )
             step.effects.append(AddMembership(invite.code))
-        return _then_menu(ctx, step)
+        return _then_menu(step)
     buttons = (
         (Button(ctx.t("btn_agree"), encode("c", "y")),),
         (Button(ctx.t("btn_disagree"), encode("c", "n")),),
@@ -95,7 +95,7 @@ def consent(ctx: Ctx) -> Step:
         )
     )
     step.effects.append(Register(invite.code, ctx.event.display_name, ctx.lang))
-    return _then_menu(ctx, step, newly_registered=True)
+    return _then_menu(step)
 
 
 def _close_consent(ctx: Ctx, key: str) -> list[Reply]:
@@ -105,7 +105,8 @@ def _close_consent(ctx: Ctx, key: str) -> list[Reply]:
     return [Reply(text=ctx.t(key), edit_ref=ctx.event.message_ref)]
 
 
-def _then_menu(ctx: Ctx, step: Step, newly_registered: bool = False) -> Step:
+def _then_menu(step: Step) -> Step:
+    """Show the menu once the effects are stored, so it lists the new class's surveys."""
     step.follow_up = "menu"
     return step
 

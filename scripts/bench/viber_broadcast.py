@@ -32,10 +32,15 @@ from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Identity, Membership, Person  # noqa: E402
-from storage.repositories import people, school  # noqa: E402
+from storage.repositories import school  # noqa: E402
 from storage.repositories.outbox import NewMessage, enqueue_many  # noqa: E402
 from tests.fake_viber import FakeViber  # noqa: E402
-from tests.viber_support import TOKEN, ViberWorld, build_world  # noqa: E402
+from tests.viber_support import (  # noqa: E402
+    TOKEN,
+    ViberWorld,
+    build_world,
+    enqueue_parent_notice,
+)
 
 NOTICE = Reply(
     "📚 Критерії оцінювання: Математика, 7-А. Відкрийте, щоб ознайомитися.",
@@ -83,25 +88,9 @@ def _subscribers(db: Database, n: int, now: datetime) -> list[str]:
 
 
 def _enqueue_notice(db: Database, now: datetime) -> int:
-    with db.write() as session:
+    with db.read() as session:
         class_ids = [c.id for c in school.list_classes(session)]
-        recipients = people.recipients(session, class_ids, ("parent",))
-        return enqueue_many(
-            session,
-            [
-                NewMessage(
-                    channel=r.channel,
-                    recipient=r.external_id,
-                    payload={"reply": NOTICE.to_json()},
-                    idempotency_key=f"bench-notice:{r.external_id}",
-                    person_id=r.person_id,
-                    kind="notice",
-                    urgent=False,
-                )
-                for r in recipients
-            ],
-            now,
-        )
+    return enqueue_parent_notice(db, class_ids, NOTICE, "bench-notice", now)
 
 
 async def broadcast(subscribers: int, workdir: Path) -> dict[str, float | int]:

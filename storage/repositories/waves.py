@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Completion, Survey, Wave, WaveClass
@@ -131,10 +131,6 @@ def set_status(session: Session, wave_id: int, status: str, now: datetime) -> bo
     return bool(getattr(result, "rowcount", 0))
 
 
-def set_closes_at(session: Session, wave_id: int, closes_at: datetime | None) -> None:
-    session.execute(update(Wave).where(Wave.id == wave_id).values(closes_at=closes_at))
-
-
 def open_waves_for(
     session: Session, person_id: int, memberships: list[tuple[int | None, str]]
 ) -> list[tuple[WaveInfo, list[tuple[int | None, str]]]]:
@@ -155,15 +151,6 @@ def open_waves_for(
         if matching:
             out.append((wave, matching))
     return out
-
-
-def completion_count(session: Session, wave_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Completion).where(Completion.wave_id == wave_id)
-        )
-        or 0
-    )
 
 
 def next_label(session: Session, survey_slug: str, now: datetime) -> str:
