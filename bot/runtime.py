@@ -1,22 +1,14 @@
-"""`classpulse run` with messenger tokens: the outbox sender, the channels, the web app.
+"""`classpulse run`: start the components, run the outbox sender, serve the webhooks, stop.
 
-`serve(app_ctx)` (the caller has migrated the database) builds every configured component,
-starts them, runs the outbox sender, serves webhooks with uvicorn when a component has routes,
-and stops everything in reverse order on SIGINT/SIGTERM.
+`serve(app_ctx, factories)` (the caller has migrated the database) builds every configured
+component, starts them, runs the outbox sender, serves webhooks with uvicorn when a component
+has routes, and stops everything in reverse order on SIGINT/SIGTERM. Which components exist is
+decided by the composition root (bot/app.py, `COMPONENTS`); this module knows none of them.
 
 A component is anything with `name`, `transports`, `routes`, `start()` and `stop()`
 (`Component` below); it may also have `async on_listening()`, called once the web app accepts
 requests (Viber's set_webhook needs its route served). `transports` and `routes` are read after
-`start()`. Components are made by factories that get the `Runtime` and return None when they are
-not configured. Telegram and Viber are registered here; to add another (e.g. the scheduler):
-
-    from bot.runtime import Component, Runtime, register_component
-
-    @register_component
-    def scheduler(rt: Runtime) -> Component | None:
-        return SchedulerComponent(rt.settings, rt.db, rt.clock, wake=rt.wake)
-
-and import that module before `serve` runs (e.g. at the top of the CLI command module).
+`start()`. A factory gets the `Runtime` and returns None when its component is not configured.
 `Runtime` gives: app (the AppContext), settings, db, clock, service (a ChatService), wake()
 (start an outbox round now), after_sent (hooks run when an outbox row is sent) and, once
 running, sender (the OutboxSender).
@@ -31,20 +23,18 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import uvicorn
 from starlette.routing import BaseRoute
 
-from bot.delivery import Transport
+from bot.context import AppContext
+from bot.conversation.service import ChatService
+from bot.delivery.contract import Transport
+from bot.delivery.outbox import AfterSent, OutboxSender
 from bot.logging_setup import register_secret
-from bot.outbox import AfterSent, OutboxSender
-from bot.service import ChatService
 from bot.settings import Settings
 from storage.db import Database
-
-if TYPE_CHECKING:
-    from bot.cli.app import AppContext
 
 logger = logging.getLogger(__name__)
 
@@ -76,78 +66,14 @@ class Runtime:
 
 
 ComponentFactory = Callable[[Runtime], "Component | None"]
-COMPONENTS: list[ComponentFactory] = []
-
-
-def register_component(factory: ComponentFactory) -> ComponentFactory:
-    if factory not in COMPONENTS:
-        COMPONENTS.append(factory)
-    return factory
-
-
-class TelegramComponent:
-    """The Telegram adapter as a runtime component."""
-
-    name = "telegram"
-
-    def __init__(self, rt: Runtime) -> None:
-        from bot.channels.telegram import TelegramAdapter
-        from bot.webapp import telegram_webhook_route
-
-        self.adapter = TelegramAdapter(rt.settings, rt.db, rt.service, wake=rt.wake)
-        self.transports: dict[str, Transport] = {"telegram": self.adapter.transport}
-        self.routes: list[BaseRoute] = []
-        if self.adapter.webhook:
-            self.routes.append(
-                telegram_webhook_route(self.adapter.webhook_secret, self.adapter.feed_webhook)
-            )
-
-    async def start(self) -> None:
-        await self.adapter.start()
-
-    async def stop(self) -> None:
-        await self.adapter.stop()
-
-
-@register_component
-def telegram_component(rt: Runtime) -> Component | None:
-    return TelegramComponent(rt) if rt.settings.telegram_enabled else None
-
-
-class ViberComponent:
-    """The Viber parts (bot/channels/viber_setup.py) as a runtime component."""
-
-    name = "viber"
-
-    def __init__(self, rt: Runtime) -> None:
-        from bot.channels.viber_setup import build_viber
-
-        self.settings = rt.settings
-        self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
-        self.transports: dict[str, Transport] = {"viber": self.parts.transport}
-        self.routes: list[BaseRoute] = list(self.parts.routes)
-
-    async def start(self) -> None:
-        pass
-
-    async def on_listening(self) -> None:
-        from bot.channels.viber_setup import register_webhook
-
-        await register_webhook(self.parts, self.settings)
-
-    async def stop(self) -> None:
-        await self.parts.stop()
-
-
-@register_component
-def viber_component(rt: Runtime) -> Component | None:
-    return ViberComponent(rt) if rt.settings.viber_enabled else None
 
 
 async def serve(
     app_ctx: AppContext,
-    factories: Sequence[ComponentFactory] | None = None,
+    factories: Sequence[ComponentFactory],
     stop: asyncio.Event | None = None,
+    after_sent: Sequence[AfterSent] = (),
+    service: ChatService | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set)."""
     settings = app_ctx.settings
@@ -163,13 +89,10 @@ async def serve(
         settings,
         app_ctx.db,
         app_ctx.clock,
-        ChatService(app_ctx.db, settings, clock=app_ctx.clock),
+        service or ChatService(app_ctx.db, settings, clock=app_ctx.clock),
+        after_sent=list(after_sent),
     )
-    import bot.scheduler_component  # noqa: F401  (registers the scheduler component)
-    from bot.criteria import notice_sent  # a sent notice counts as delivered
-
-    rt.after_sent.append(notice_sent)
-    components = [c for f in (COMPONENTS if factories is None else factories) if (c := f(rt))]
+    components = [c for f in factories if (c := f(rt))]
     if not components:
         logger.warning("no messenger configured: nothing to serve")
         return
@@ -233,7 +156,7 @@ async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
 
 
 def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
-    from bot.webapp import build_app
+    from bot.channels.webapp import build_app
 
     config = uvicorn.Config(
         build_app(routes),
@@ -259,8 +182,3 @@ def _install_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-
-
-def run(app_ctx: AppContext) -> None:
-    """Blocking entry point for the CLI."""
-    asyncio.run(serve(app_ctx))

@@ -37,10 +37,9 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("student", "parent", "teacher", "class_teacher", "director", "admin")
-FAMILY_ROLES = ("student", "parent")
-STAFF_ROLES = ("teacher", "class_teacher", "director", "admin")
-SCHOOL_WIDE_ROLES = ("director", "admin")
+from storage.records import FAMILY_ROLES, ROLES, SCHOOL_WIDE_ROLES, STAFF_ROLES  # noqa: E402
+
+__all__ = ["FAMILY_ROLES", "ROLES", "SCHOOL_WIDE_ROLES", "STAFF_ROLES"]
 
 
 def utcnow() -> datetime:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.channels.memory import MemoryChannel, MemoryUser
-from bot.delivery import ChannelLimits, Delivery, Outcome, Result
-from bot.events import Reply
-from bot.outbox import OutboxSender
-from bot.payloads import encode
-from bot.service import ChatService
+from bot.conversation.service import ChatService
+from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
+from bot.delivery.outbox import OutboxSender
+from bot.engine.buttons import ButtonKind, encode
+from bot.engine.events import Reply
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import invites, school
@@ -60,13 +60,13 @@ class CriteriaSchool:
             code = invites.create_invite(session, class_id, role, self.now).code
         user = self.channel.user(user_id, display_name=user_id.title())
         user.send(f"/start {code}")
-        user.press_payload(encode("c", "y"))
+        user.press_payload(encode(ButtonKind.CONSENT, "y"))
         user.inbox.clear()
         return user
 
     def deliver(self) -> int:
         """Send what the outbox holds for the memory channel; returns how many were sent."""
-        from bot.criteria import notice_sent
+        from bot.criteria.service import notice_sent
 
         sender = OutboxSender(
             self.db,

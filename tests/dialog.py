@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.channels.memory import MemoryUser
-from bot.events import Reply
+from bot.engine.events import Reply
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from bot.settings import Settings
-from bot.waves_admin import create_wave, open_wave, sync_surveys
+from bot.surveys.admin import create_wave, open_wave, sync_surveys
 from storage.db import Database
 from storage.models import Identity
 from storage.repositories import people, responses, school

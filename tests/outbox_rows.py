@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.events import Reply
+from bot.engine.events import Reply
 from storage.db import Database
 from storage.models import OutboxMessage
 

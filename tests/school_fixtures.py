@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.channels.memory import MemoryChannel, MemoryUser
-from bot.payloads import encode
-from bot.service import ChatService
+from bot.conversation.service import ChatService
+from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
-from bot.waves_admin import create_wave, open_wave, sync_surveys
+from bot.surveys.admin import create_wave, open_wave, sync_surveys
 from storage.db import Database
 from storage.repositories import invites, school
 
@@ -46,7 +46,7 @@ class School:
     def join(self, user_id: str, class_name: str | None, role: str) -> MemoryUser:
         user = self.channel.user(user_id, display_name=user_id.title())
         user.send(f"/start {self.invite(class_name, role)}")
-        user.press_payload(encode("c", "y"))
+        user.press_payload(encode(ButtonKind.CONSENT, "y"))
         return user
 
 

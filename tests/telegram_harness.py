@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.channels.telegram import TelegramAdapter
-from bot.delivery import ChannelLimits
-from bot.outbox import OutboxSender
-from bot.service import ChatService
+from bot.channels.telegram.client import TelegramAdapter
+from bot.conversation.service import ChatService
+from bot.delivery.contract import ChannelLimits
+from bot.delivery.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import invites, school, surveys, waves

@@ -1,21 +1,61 @@
-"""Import boundaries: messenger libraries only in their adapters; SQL only in storage/."""
+"""The house rules, enforced: who may import what, no import loops, a pure engine, channel names
+only in bot/channels/, SQL only in storage/."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "storage", "analytics", "scripts")
-ALLOWED = {
-    "telegram": {"bot/channels/telegram.py"},
-    "viberbot": {"bot/channels/viber.py"},
-}
+# A messenger library is imported only by its own channel package.
+ALLOWED = {"telegram": "bot/channels/telegram/", "viberbot": "bot/channels/viber/"}
 SQL_NAMES = {"select", "insert", "update", "delete", "text"}
+CHANNEL_WORDS = ("telegram", "viber", "t.me/")
+# Packages that must not name a channel: they ask bot/channels/capabilities.py instead.
+CHANNEL_BLIND = (
+    "bot/engine/",
+    "bot/members/",
+    "bot/surveys/",
+    "bot/criteria/",
+    "bot/conversation/",
+    "bot/delivery/",
+    "bot/schedule/",
+    "bot/reports/",
+    "bot/routes.py",
+    "storage/",
+    "analytics/",
+)
+# The engine and the flows are pure: importing them loads none of these.
+PURE_MODULES = (
+    "bot.engine",
+    "bot.members.menu",
+    "bot.members.registration",
+    "bot.surveys.flows",
+    "bot.criteria.flows",
+    "bot.criteria.rendering",
+)
+IMPURE = ("sqlalchemy", "pydantic_settings", "telegram", "viberbot", "starlette", "bot.settings")
 
 
 def python_files() -> list[Path]:
     return [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
 def imported_modules(path: Path) -> list[tuple[str, list[str]]]:
@@ -29,36 +69,144 @@ def imported_modules(path: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
-def test_messenger_libraries_are_imported_only_by_their_adapter() -> None:
+def test_messenger_libraries_are_imported_only_by_their_channel() -> None:
     offenders = []
     for path in python_files():
-        relative = path.relative_to(ROOT).as_posix()
         for module, _ in imported_modules(path):
             top = module.split(".")[0]
-            if top in ALLOWED and relative not in ALLOWED[top]:
-                offenders.append(f"{relative} imports {module}")
+            if top in ALLOWED and not relative(path).startswith(ALLOWED[top]):
+                offenders.append(f"{relative(path)} imports {module}")
     assert offenders == []
 
 
-def test_the_engine_imports_no_channel_code() -> None:
-    for path in (ROOT / "bot" / "engine").rglob("*.py"):
+def project_graph() -> dict[str, set[str]]:
+    """module -> project modules it imports (anywhere in the file, TYPE_CHECKING included)."""
+    files = {module_name(p): p for p in python_files()}
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        for module, names in imported_modules(path):
+            targets = [f"{module}.{n}" for n in names if f"{module}.{n}" in files]
+            if not targets and module in files:
+                targets = [module]
+            graph[name].update(t for t in targets if t != name)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> Iterator[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+
+    def visit(node: str) -> Iterator[list[str]]:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                yield from visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                yield sorted(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            yield from visit(node)
+
+
+def test_no_import_loops() -> None:
+    sys.setrecursionlimit(10_000)
+    assert list(cycles(project_graph())) == []
+
+
+def test_the_loop_finder_finds_a_loop() -> None:
+    assert list(cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_the_engine_and_the_flows_load_no_orm_settings_or_messenger(module: str) -> None:
+    probe = (
+        f"import sys, {module}; "
+        f"print(sorted({{m for m in sys.modules if m.startswith({IMPURE!r})}}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string constants that are docstrings (prose may name a channel)."""
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            found.add(id(first.value))
+    return found
+
+
+def test_only_bot_channels_names_a_channel() -> None:
+    offenders = []
+    for path in python_files():
+        if not relative(path).startswith(CHANNEL_BLIND):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        prose = docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = node.value.lower()
+                if id(node) not in prose and any(word in value for word in CHANNEL_WORDS):
+                    offenders.append(f"{relative(path)}:{node.lineno}: {node.value!r}")
+    assert offenders == []
+
+
+def test_channels_never_touch_storage_directly() -> None:
+    offenders = []
+    for path in (ROOT / "bot" / "channels").rglob("*.py"):
         for module, _ in imported_modules(path):
-            assert not module.startswith(("bot.channels", "telegram", "viberbot", "starlette"))
+            if module.startswith(("storage.repositories", "storage.models")):
+                offenders.append(f"{relative(path)} imports {module}")
+    assert offenders == []
 
 
 def test_sql_is_built_only_in_storage() -> None:
     offenders = []
     for path in python_files():
-        relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith("storage/") or relative.startswith("scripts/"):
+        if relative(path).startswith(("storage/", "scripts/")):
             continue
         for module, names in imported_modules(path):
             if module.startswith("sqlalchemy") and set(names) & SQL_NAMES:
-                offenders.append(f"{relative}: from {module} import {names}")
+                offenders.append(f"{relative(path)}: from {module} import {names}")
     assert offenders == []
 
 
-def test_analytics_knows_no_messenger() -> None:
+def test_analytics_knows_no_messenger_and_no_bot_settings() -> None:
+    offenders = []
     for path in (ROOT / "analytics").rglob("*.py"):
         for module, _ in imported_modules(path):
-            assert not module.startswith(("bot.channels", "telegram", "viberbot")), path
+            if module.startswith(("bot.channels", "bot.settings", "telegram", "viberbot")):
+                offenders.append(f"{relative(path)} imports {module}")
+    assert offenders == []
+
+
+def test_only_the_entry_points_import_the_composition_root() -> None:
+    offenders = []
+    for path in python_files():
+        if relative(path).startswith(("bot/cli/", "bot/app.py", "bot/demo/", "scripts/")):
+            continue
+        for module, _ in imported_modules(path):
+            if module == "bot.app":
+                offenders.append(relative(path))
+    assert offenders == []

@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.cli.app import AppContext
+from bot.context import AppContext
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Invite, OutboxMessage, Wave

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.cli.app import AppContext
-from bot.criteria import coverage
+from bot.criteria.service import coverage
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import receipts

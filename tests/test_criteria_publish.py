@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-import bot.criteria as service
-from bot.events import EventKind, FileRef, IncomingEvent
-from bot.payloads import encode
+import bot.criteria.service as service
+from bot.engine.buttons import ButtonKind, encode
+from bot.engine.events import EventKind, FileRef, IncomingEvent
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Notice, NoticeDelivery, OutboxMessage
@@ -169,7 +169,9 @@ def test_teacher_cannot_publish_to_a_class_they_do_not_teach(
     cs: CriteriaSchool, fam: Families
 ) -> None:
     fam.teacher.send("/criteria_new")
-    replies = fam.teacher.press_payload(encode("n", cs.class_ids["7-Б"]))  # a forged press
+    replies = fam.teacher.press_payload(
+        encode(ButtonKind.CRITERIA_CLASS, cs.class_ids["7-Б"])
+    )  # a forged press
     assert "Не вдалося розпізнати" in replies[0].text
     assert count(cs, Notice) == 0
 
@@ -232,7 +234,7 @@ def test_no_recipients_nothing_sent(cs: CriteriaSchool) -> None:
 def test_stale_wizard_buttons_change_nothing(cs: CriteriaSchool, fam: Families) -> None:
     _to_text_step(fam)
     fam.teacher.send("/cancel")
-    replies = fam.teacher.press_payload(encode("N", "send"))
+    replies = fam.teacher.press_payload(encode(ButtonKind.CRITERIA_STEP, "send"))
     assert "вже не діє" in replies[0].text
     assert count(cs, Notice) == 0
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.console import ConsoleSession
-from bot.criteria import publish_notice, queue_criteria_reminders
-from bot.events import IncomingEvent
-from bot.payloads import encode
-from bot.service import ChatService
+from bot.conversation.service import ChatService
+from bot.criteria.service import publish_notice, queue_criteria_reminders
+from bot.engine.buttons import ButtonKind, encode
+from bot.engine.events import IncomingEvent
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import NoticeDelivery, NoticeQuestion
@@ -143,9 +143,9 @@ def test_only_the_author_class_teacher_or_director_may_answer(
     cs.deliver()
     with cs.db.read() as session:
         question_id = session.scalars(select(NoticeQuestion.id)).one()
-    replies = fam.other_teacher.press_payload(encode("r", question_id))
+    replies = fam.other_teacher.press_payload(encode(ButtonKind.REPLY_QUESTION, question_id))
     assert "Відповісти на це питання може" in replies[0].text
-    replies = fam.class_teacher.press_payload(encode("r", question_id))
+    replies = fam.class_teacher.press_payload(encode(ButtonKind.REPLY_QUESTION, question_id))
     assert "Напишіть відповідь" in replies[0].text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.criteria import coverage
+from bot.criteria.service import coverage
 from tests.viber_support import ViberUser, ViberWorld
 
 pytest_plugins = ("tests.viber_fixtures",)

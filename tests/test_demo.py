@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.cli.app import AppContext
-from bot.demo import run_demo
+from bot.context import AppContext
+from bot.demo.run import run_demo
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Answer, Completion, Draft, Response

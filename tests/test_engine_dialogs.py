@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.events import EventKind, IncomingEvent
-from bot.payloads import encode
-from bot.service import ChatService
+from bot.conversation.service import ChatService
+from bot.engine.buttons import ButtonKind, encode
+from bot.engine.events import EventKind, IncomingEvent
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Answer, Completion, Draft, Identity, Membership, Person, Response
@@ -206,7 +206,7 @@ def test_required_question_cannot_be_skipped_and_text_is_checked(sch: School) ->
             ("9", ["номер відповіді (1–4)"]),
         ],
     )
-    replies = user.press_payload(encode("k", wave, 0))
+    replies = user.press_payload(encode(ButtonKind.SKIP, wave, 0))
     assert replies[0].text == "Це питання обов'язкове."
     for label in ["Так, завжди", "Так, завжди"]:
         user.press(label)
@@ -232,7 +232,9 @@ def test_stale_press_on_an_answered_question_changes_nothing(sch: School) -> Non
     first_question = user.last_ref
     user.press("Так, завжди")
     user.press("Іноді")
-    replies = user.press_payload(encode("a", sch.waves["assessment-parents"], 0, 3), first_question)
+    replies = user.press_payload(
+        encode(ButtonKind.ANSWER, sch.waves["assessment-parents"], 0, 3), first_question
+    )
     assert "Це питання вже пройдено" in replies[0].text
     assert "Питання 3 з 7" in replies[0].text
     with sch.db.read() as session:
@@ -262,7 +264,7 @@ def test_duplicate_delivery_is_processed_once(sch: School) -> None:
     sch.open("assessment-parents")
     user = sch.join("olena", "7-А", "parent")
     user.press("Анкета")
-    payload = encode("a", sch.waves["assessment-parents"], 0, 1)
+    payload = encode(ButtonKind.ANSWER, sch.waves["assessment-parents"], 0, 1)
     first = user.press_payload(payload, event_id="u100")
     second = user.press_payload(payload, event_id="u100")
     assert first and second == []
@@ -283,7 +285,7 @@ def test_submitting_twice_is_impossible(sch: School) -> None:
         else:
             user.press(answers["single"] if answers["single"] in labels else labels[0])
     user.press("Надіслати")
-    replies = user.press_payload(encode("S", wave))
+    replies = user.press_payload(encode(ButtonKind.SUBMIT, wave))
     assert "вже надіслали" in replies[0].text
     assert count(sch.db, Response) == 1
 
@@ -309,7 +311,7 @@ def test_resume_after_restart(sch: School, db_url: str) -> None:
 
 
 def test_closed_wave_is_explained(sch: School) -> None:
-    from bot.waves_admin import close_wave
+    from bot.surveys.admin import close_wave
 
     wave = sch.open("assessment-parents")
     user = sch.join("olena", "7-А", "parent")
@@ -378,7 +380,7 @@ def test_two_devices_answering_at_once_stay_consistent(sch: School, db_url: str)
             "memory",
             "olena",
             EventKind.BUTTON,
-            payload=encode("a", wave, 0, option),
+            payload=encode(ButtonKind.ANSWER, wave, 0, option),
             event_id=device,
         )
         results[device] = [r.text for r in service.handle(event)]
@@ -443,5 +445,7 @@ def test_a_parent_of_two_classes_says_which_class_the_answers_are_about(sch: Sch
     with sch.db.read() as session:
         assert session.scalars(select(Response.class_id)).one() == sch.class_ids["8-Б"]
     # a class the person does not belong to is refused
-    replies = user.press_payload(encode("C", sch.waves["assessment-parents"], 999))
+    replies = user.press_payload(
+        encode(ButtonKind.CHOOSE_CLASS, sch.waves["assessment-parents"], 999)
+    )
     assert "вже надіслали" in replies[0].text or "Не вдалося" in replies[0].text

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
-from bot.payloads import encode
-from bot.report_messages import split_text
+from bot.engine.buttons import ButtonKind, encode
+from bot.reports.messages import split_text
+from bot.schedule import jobs
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import reminders, waves
@@ -58,7 +58,7 @@ def test_a_scheduled_wave_opens_at_its_time_and_the_invitations_are_queued(
         "invitation",
     )
     assert "Анкета для здобувачів освіти" in row.reply.text
-    assert row.reply.flat_buttons()[0].payload == encode("s", wave_id)
+    assert row.reply.flat_buttons()[0].payload == encode(ButtonKind.START_SURVEY, wave_id)
     # The next minute's run finds nothing to do.
     assert jobs.open_due_waves(school.db, settings, now + timedelta(hours=2, minutes=1)) == 0
     assert len(school.outbox()) == 1
@@ -151,7 +151,7 @@ def test_reminders_come_after_two_days_at_most_twice_and_never_to_who_completed(
         "⏰ Нагадування: опитування «Анкета для здобувачів освіти» ще чекає на вашу "
         "відповідь (до 01.04.2026 13:00)."
     )
-    assert row.reply.flat_buttons()[0].payload == encode("s", wave_id)
+    assert row.reply.flat_buttons()[0].payload == encode(ButtonKind.START_SURVEY, wave_id)
     assert (row.kind, row.urgent) == ("reminder", False)
 
     assert run(school.db, settings, now + 3 * DAY) == 0  # the last one was a day ago
@@ -270,7 +270,7 @@ def test_the_criteria_reminder_job_runs_the_criteria_feature(
 def test_housekeeping_forgets_old_finished_rows_only(
     db: Database, settings: Settings, now: datetime
 ) -> None:
-    from bot.jobs import housekeeping
+    from bot.schedule.jobs import housekeeping
     from storage.repositories.outbox import NewMessage, enqueue_many
     from tests.outbox_rows import outbox_rows
 

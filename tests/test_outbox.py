@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery import ChannelLimits, Delivery, Outcome, Result
-from bot.outbox import OutboxSender
+from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
+from bot.delivery.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories.outbox import NewMessage, counts, enqueue_many

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.channels.telegram import TelegramTransport, build_bot
-from bot.delivery import ChannelLimits
-from bot.outbox import OutboxSender
+from bot.channels.telegram.transport import TelegramTransport, build_bot
+from bot.delivery.contract import ChannelLimits
+from bot.delivery.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Identity, OutboxMessage

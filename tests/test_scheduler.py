@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.cli.app import AppContext
-from bot.crontab import crontab_trigger
-from bot.scheduler import (
+from bot.schedule.cron import crontab_trigger
+from bot.schedule.scheduler import (
     JOBS,
     build_scheduler,
     describe_jobs,
@@ -155,9 +155,9 @@ def test_start_and_stop_on_the_running_loop(settings: Settings, now: datetime) -
 def test_classpulse_run_starts_the_scheduler_when_a_messenger_is_configured(
     db: Database, settings: Settings, now: datetime
 ) -> None:
-    from bot.runtime import COMPONENTS, Runtime
-    from bot.scheduler_component import scheduler_component
-    from bot.service import ChatService
+    from bot.app import COMPONENTS, scheduler_component
+    from bot.conversation.service import ChatService
+    from bot.runtime import Runtime
 
     def runtime(settings: Settings) -> Runtime:
         return Runtime(_app(settings, now), settings, db, lambda: now, ChatService(db, settings))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.groups import queue_group_invitations, telegram_deep_link_base
+from bot.channels.capabilities import telegram_chat_link
+from bot.members.groups import queue_group_invitations
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import groups, waves
@@ -88,7 +89,7 @@ def test_a_bound_group_gets_the_invitation_with_a_deep_link_button(
                 fake.push_text(GROUP, "/bind 7-А", user_id=TEACHER, chat_type="group")
                 await eventually(lambda: group_binding(db) is not None)
 
-                base = telegram_deep_link_base(bot.adapter.username)
+                base = telegram_chat_link(bot.adapter.username)
                 with db.write() as session:
                     wave = waves.get_wave(session, data.wave_id)
                     assert wave is not None

@@ -6,9 +6,10 @@ import asyncio
 
 from starlette.routing import BaseRoute
 
+from bot.app import telegram_component
 from bot.cli.app import AppContext
-from bot.delivery import Transport
-from bot.runtime import Runtime, serve, telegram_component
+from bot.delivery.contract import Transport
+from bot.runtime import Runtime, serve
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import eventually, seed_school, telegram_settings

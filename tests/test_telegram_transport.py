@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.channels.telegram import TelegramTransport, split_text
-from bot.delivery import Delivery, Outcome, Result
-from bot.events import Button, OutFile, Reply
+from bot.channels.telegram.transport import TelegramTransport, split_text
+from bot.delivery.contract import Delivery, Outcome, Result
+from bot.engine.events import Button, OutFile, Reply
 from tests.fake_telegram import FakeTelegram
 from tests.test_outbox_telegram import bot_for
 

@@ -10,11 +10,11 @@ import httpx
 import uvicorn
 from sqlalchemy import func, select
 
-from bot.channels.telegram import TelegramAdapter
-from bot.outbox import OutboxSender
-from bot.service import ChatService
+from bot.channels.telegram.client import TelegramAdapter
+from bot.channels.webapp import TELEGRAM_SECRET_HEADER, build_app, telegram_webhook_route
+from bot.conversation.service import ChatService
+from bot.delivery.outbox import OutboxSender
 from bot.settings import Settings
-from bot.webapp import TELEGRAM_SECRET_HEADER, build_app, telegram_webhook_route
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedEvent
 from tests.fake_telegram import FakeTelegram

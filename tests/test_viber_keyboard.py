@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.channels.viber_keyboard import MAX_TEXT, merge, parse_tracking, render
-from bot.events import Button, Reply
-from bot.links import telegram_deep_link, viber_deep_link
+from bot.channels.capabilities import telegram_deep_link, viber_deep_link
+from bot.channels.viber.keyboard import MAX_TEXT, merge, parse_tracking, render
+from bot.engine.events import Button, Reply
 
 
 def test_an_echo_edit_is_skipped_but_a_keyboard_only_edit_is_sent() -> None:

@@ -9,8 +9,8 @@ from viberbot import Api
 from viberbot.api.bot_configuration import BotConfiguration
 from viberbot.api.messages import TextMessage
 
-from bot.channels.viber import ViberClient, install_log_filter
-from bot.channels.viber_keyboard import Rendered
+from bot.channels.viber.client import ViberClient, install_log_filter
+from bot.channels.viber.keyboard import Rendered
 from tests.fake_viber import FakeViber, Fault
 from tests.viber_support import TOKEN
 

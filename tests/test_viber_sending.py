@@ -7,10 +7,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from bot.channels.viber import ViberClient
-from bot.channels.viber_transport import ViberTransport
-from bot.delivery import Delivery, Outcome
-from bot.events import Button, Reply
+from bot.channels.viber.client import ViberClient
+from bot.channels.viber.transport import ViberTransport
+from bot.delivery.contract import Delivery, Outcome
+from bot.engine.events import Button, Reply
 from storage.models import Identity, Notice, NoticeDelivery, OutboxMessage
 from storage.repositories import people, receipts
 from tests.fake_viber import FakeViber, Fault

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.viber_setup import build_viber
-from bot.outbox import OutboxSender
+from bot.channels.viber.setup import build_viber
+from bot.delivery.outbox import OutboxSender
 from storage.models import (
     Answer,
     Completion,

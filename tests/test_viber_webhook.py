@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.viber_webhook import MAX_BODY, SIGNATURE_HEADER, sign, signature_ok
+from bot.channels.viber.webhook import MAX_BODY, SIGNATURE_HEADER, sign, signature_ok
 from storage.models import Conversation, Identity, OutboxMessage, ProcessedEvent
 from tests.viber_support import TOKEN, ViberWorld
 

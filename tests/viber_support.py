@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bot.channels.viber_setup import ViberParts, build_viber
-from bot.channels.viber_webhook import SIGNATURE_HEADER, WEBHOOK_PATH, sign
-from bot.events import Reply
-from bot.outbox import OutboxSender
+from bot.channels.viber.setup import ViberParts, build_viber
+from bot.channels.viber.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, sign
+from bot.delivery.outbox import OutboxSender
+from bot.engine.events import Reply
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import invites, people, school, surveys, waves

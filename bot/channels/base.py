@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.events import IncomingEvent, Reply
+from bot.engine.events import IncomingEvent, Reply
 
 
 class Channel(Protocol):

@@ -7,10 +7,8 @@ from collections.abc import Callable
 import click
 
 from bot.channels.base import event_for_number, render_text
-from bot.cli.app import AppContext
-from bot.events import EventKind, IncomingEvent, Reply
-from bot.service import ChatService
-from storage.repositories import invites, school
+from bot.conversation.service import ChatService
+from bot.engine.events import EventKind, IncomingEvent, Reply
 
 CHANNEL = "console"
 
@@ -41,27 +39,12 @@ class ConsoleSession:
         return replies
 
 
-def _join_as(
-    app: AppContext, session_user: ConsoleSession, role: str, class_name: str | None
-) -> None:
-    now = app.clock()
-    with app.db.write() as session:
-        class_id = None
-        if class_name:
-            class_id = school.add_classes(session, app.settings.school_name, [class_name])[0].id
-        code = invites.create_invite(session, class_id, role, now, max_uses=1).code
-    session_user.handle_line(f"/start {code}")
-    session_user.handle_line("1")  # consent
-
-
-def run_console(app: AppContext, role: str | None, class_name: str | None, user: str) -> None:
-    service = ChatService(app.db, app.settings, clock=app.clock, outbox_channels=frozenset())
+def run_console(service: ChatService, user: str, invite_code: str | None = None) -> None:
+    """A terminal chat as `user`; with `invite_code`, it starts by opening that invite (the
+    data notice and the consent question come next, as in the messengers)."""
     console = ConsoleSession(service, user)
     click.echo("classpulse console. Type a message, a /command, or a button number. Ctrl-D exits.")
-    if role:
-        _join_as(app, console, role, class_name)
-    else:
-        console.handle_line("/start")
+    console.handle_line(f"/start {invite_code}" if invite_code else "/start")
     while True:
         try:
             line = input("> ")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from bot.events import Button, EventKind, IncomingEvent, Reply
-from bot.service import ChatService
+from bot.conversation.service import ChatService
+from bot.engine.events import Button, EventKind, IncomingEvent, Reply
 
 
 @dataclass

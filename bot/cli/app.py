@@ -4,39 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any, NoReturn
 
 import click
 
+from bot.context import AppContext
 from bot.logging_setup import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
-from storage.db import Database
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class AppContext:
-    """Built once in the entry point and passed down; no globals."""
-
-    settings: Settings
-    clock: Callable[[], datetime] = field(default=utc_now)
-
-    @cached_property
-    def db(self) -> Database:
-        return Database(self.settings.database_url)
-
-    def migrate(self) -> None:
-        from storage.migrate import upgrade
-
-        upgrade(self.settings.database_url)
-
+from bot.settings import SettingsError, load_settings
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -69,3 +43,5 @@ def echo_json(data: Any) -> None:
 
 
 logger = logging.getLogger("classpulse")
+
+__all__ = ["AppContext", "echo_json", "fail", "logger", "main", "pass_app"]

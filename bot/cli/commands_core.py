@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
-from bot.invites_admin import InviteError, create_invite
-from bot.waves_admin import WaveError, create_wave, open_wave, sync_surveys
+from bot.members.invites import InviteError, create_invite
+from bot.surveys.admin import WaveError, create_wave, open_wave, sync_surveys
 from storage.models import ROLES
 from storage.repositories import school, surveys, waves
 from storage.repositories.school import ClassNameError
@@ -218,7 +218,7 @@ def survey_open(
 @pass_app
 def survey_close(app: AppContext, survey_id: str, label: str | None) -> None:
     """Close a survey's wave now."""
-    from bot.jobs import close_wave_and_report
+    from bot.schedule.jobs import close_wave_and_report
 
     app.migrate()
     with app.db.read() as session:
@@ -243,10 +243,18 @@ def survey_close(app: AppContext, survey_id: str, label: str | None) -> None:
 @pass_app
 def chat(app: AppContext, role: str | None, class_name: str | None, user: str) -> None:
     """Talk to the bot in the terminal (buttons are numbered; type the number)."""
+    from bot.app import chat_service
     from bot.channels.console import run_console
+    from bot.members.invites import InviteError, one_time_code
 
     app.migrate()
-    run_console(app, role=role, class_name=class_name, user=user)
+    code = None
+    if role:
+        try:
+            code = one_time_code(app.db, class_name, role, app.clock())
+        except InviteError as exc:
+            fail(str(exc))
+    run_console(chat_service(app, outbox_channels=frozenset()), user, code)
 
 
 @main.command()
@@ -256,7 +264,7 @@ def chat(app: AppContext, role: str | None, class_name: str | None, user: str) -
 @pass_app
 def demo(app: AppContext, families: int, out: Path, seed: int) -> None:
     """A whole survey wave on your machine: simulated families answer through the engine."""
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
 
     run_demo(app.settings, families=families, out=out, seed=seed)
 
@@ -268,13 +276,11 @@ def run(app: AppContext) -> None:
     settings = app.settings
     if not settings.telegram_enabled and not settings.viber_enabled:
         click.echo("No TELEGRAM_BOT_TOKEN or VIBER_AUTH_TOKEN in .env: running the demo.\n")
-        from bot.demo import run_demo
+        from bot.demo.run import run_demo
 
         run_demo(settings, families=80, out=Path("demo-output"), seed=2025)
         return
     app.migrate()
-    import asyncio
+    from bot.app import run as run_bot
 
-    from bot.runtime import serve
-
-    asyncio.run(serve(app))
+    run_bot(app)

@@ -9,7 +9,8 @@ import click
 from sqlalchemy.orm import Session
 
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
-from bot.criteria import (
+from bot.criteria.rendering import AUDIENCES, FILE_TYPES, audience_name, percent
+from bot.criteria.service import (
     NoticeFile,
     PublishError,
     PublishResult,
@@ -20,7 +21,6 @@ from bot.criteria import (
     same_subject,
     store_file,
 )
-from bot.criteria_ui import AUDIENCES, FILE_TYPES, audience_name, percent
 from bot.texts import t
 from storage.repositories import criteria as repo
 from storage.repositories import school

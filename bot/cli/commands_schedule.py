@@ -6,9 +6,8 @@ import asyncio
 
 import click
 
-import bot.scheduler_component  # noqa: F401  (registers the scheduler with `classpulse run`)
 from bot.cli.app import AppContext, fail, main, pass_app
-from bot.scheduler import JOBS, stored_jobs
+from bot.schedule.scheduler import JOBS, stored_jobs
 
 
 @main.group()

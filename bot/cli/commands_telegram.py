@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from bot.channels.capabilities import OUTBOX_CHANNELS
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
 from bot.logging_setup import register_secret
 from storage.repositories import outbox
@@ -28,8 +29,8 @@ def _require_token(app: AppContext) -> str:
 @pass_app
 def whoami(app: AppContext) -> None:
     """Show the bot account behind TELEGRAM_BOT_TOKEN (getMe) and its deep-link base."""
-    from bot.channels.telegram import build_bot
-    from bot.groups import telegram_deep_link_base
+    from bot.channels.capabilities import telegram_chat_link
+    from bot.channels.telegram.transport import build_bot
 
     async def ask() -> dict[str, object]:
         async with build_bot(_require_token(app), app.settings.telegram_api_base_url) as bot:
@@ -37,7 +38,7 @@ def whoami(app: AppContext) -> None:
             return {
                 "id": me.id,
                 "username": me.username,
-                "link": telegram_deep_link_base(me.username or ""),
+                "link": telegram_chat_link(me.username or ""),
             }
 
     try:
@@ -50,10 +51,11 @@ def whoami(app: AppContext) -> None:
 @pass_app
 def set_commands(app: AppContext) -> None:
     """Publish the command menu (Ukrainian, and English for language_code=en)."""
-    from bot.channels.telegram import COMMANDS, GROUP_COMMANDS, build_bot
+    from bot.channels.telegram.client import COMMANDS, GROUP_COMMANDS
+    from bot.channels.telegram.transport import build_bot
 
     async def publish() -> None:
-        from bot.channels.telegram import publish_commands
+        from bot.channels.telegram.client import publish_commands
 
         async with build_bot(_require_token(app), app.settings.telegram_api_base_url) as bot:
             await publish_commands(bot)
@@ -70,4 +72,4 @@ def set_commands(app: AppContext) -> None:
 def outbox_status(app: AppContext) -> None:
     """Outbox rows per channel and status (pending, sending, sent, failed, dropped)."""
     with app.db.read() as session:
-        echo_json({ch: outbox.counts(session, ch) for ch in ("telegram", "viber")})
+        echo_json({ch: outbox.counts(session, ch) for ch in sorted(OUTBOX_CHANNELS)})

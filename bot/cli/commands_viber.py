@@ -6,8 +6,8 @@ import asyncio
 
 import click
 
-from bot.channels.viber import ViberError
-from bot.channels.viber_setup import ViberSetupError, client_from_settings
+from bot.channels.viber.client import ViberError
+from bot.channels.viber.setup import ViberSetupError, client_from_settings
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
 
 

@@ -1,11 +1,10 @@
-"""The conversation engine: pure (state, event, world) -> Step. Imports every flow module.
+"""The conversation engine: pure (state, event, world, routes) -> Step.
 
-Where does a button press go? `core.step` decodes the payload and looks up `PAYLOADS[kind]`;
-the kinds are listed in `bot/payloads.py`, and each flow module registers its handlers with
-`@payload(...)`, `@command(...)`, `@mode_input(...)` and `@menu_item(...)`.
+It imports neutral types only (no messenger, ORM or Settings); a test keeps it so. Where does a
+button press go? `core.step` decodes the payload into a `ButtonKind` and calls the handler the
+routing table (bot/routes.py) names for it.
 """
 
-from bot.engine import criteria, menu, registration, survey  # noqa: F401  (registration of handlers)
-from bot.engine.core import Ctx, OpenWave, State, Step, World, step
+from bot.engine.core import Ctx, OpenWave, Routes, State, Step, World, step
 
-__all__ = ["Ctx", "OpenWave", "State", "Step", "World", "step"]
+__all__ = ["Ctx", "OpenWave", "Routes", "State", "Step", "World", "step"]

@@ -1,8 +1,8 @@
-"""The engine's types and router: (state, event, world) -> Step(state, replies, effects).
+"""The engine's types and router: (state, event, world, routes) -> Step(state, replies, effects).
 
 The engine never writes: it reads through `World` (a read-only view the caller builds inside
-its transaction) and returns effects, which the caller applies and persists. Flows register
-their handlers here; `bot/engine/__init__.py` imports every flow module.
+its transaction) and returns effects, which the caller applies and persists. It knows no flow:
+the handlers come in a `Routes` table, built in one file (bot/routes.py).
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.events import Button, EventKind, IncomingEvent, Outgoing, Reply
-from bot.payloads import Payload, PayloadError, decode
-from bot.settings import Settings
+from bot.engine.buttons import ButtonKind, Payload, PayloadError, decode
+from bot.engine.events import Button, EventKind, IncomingEvent, Outgoing, Reply
 from bot.texts import LANGUAGES, t
-from storage.repositories.invites import InviteInfo
-from storage.repositories.people import PersonInfo
-from storage.repositories.responses import DraftInfo
-from storage.repositories.waves import WaveInfo
+from storage.records import DraftInfo, InviteInfo, PersonInfo, WaveInfo
 from storage.survey_schema import SurveyDef
 
 MAX_MESSAGE = 4000  # longer inbound text is refused before any flow sees it
@@ -97,7 +93,7 @@ class Send:
     outgoing: Outgoing
 
 
-Effect = Any  # any frozen dataclass with an applier registered in bot/effects.py
+Effect = Any  # any frozen dataclass with an applier in bot/routes.py (APPLIERS)
 
 
 # ---------------------------------------------------------------- world
@@ -123,7 +119,6 @@ class World(Protocol):
     now: datetime
     school_name: str
     default_language: str
-    settings: Settings
 
     def person(self) -> PersonInfo | None: ...
 
@@ -138,10 +133,6 @@ class World(Protocol):
     def draft(self, wave_id: int) -> DraftInfo | None: ...
 
     def completed(self, wave_id: int) -> bool: ...
-
-    def lookup(self, name: str, *args: Any) -> Any:
-        """Flow-specific read (e.g. criteria notices): name -> a registered reader."""
-        ...
 
 
 # ---------------------------------------------------------------- step
@@ -159,6 +150,31 @@ class Step:
         return self
 
 
+Handler = Callable[["Ctx"], Step]
+MenuHandler = Callable[["Ctx", str], Step]
+MenuProvider = Callable[["Ctx"], list[Button]]
+# Text sent as a messenger "reply" to an earlier message: handlers that recognise the message
+# (e.g. a relayed question) answer it, whatever the mode; None lets the next one try.
+ReplyHandler = Callable[["Ctx"], "Step | None"]
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Where every input goes. One instance, built in bot/routes.py."""
+
+    commands: dict[str, Handler]
+    buttons: dict[ButtonKind, Handler]
+    modes: dict[str, Handler]  # free text / a file while in a mode
+    menu_items: dict[str, Handler]  # `ButtonKind.MENU` buttons
+    menu: MenuHandler  # the main menu, with an optional line above it
+    menu_providers: tuple[MenuProvider, ...]  # extra menu buttons per person
+    reply_handlers: tuple[ReplyHandler, ...]
+    # not_registered, bad_button, stale, idle_input
+    fallbacks: dict[str, Handler]
+    public_commands: frozenset[str]
+    public_buttons: frozenset[ButtonKind]
+
+
 @dataclass
 class Ctx:
     """What a handler gets: the event, the state, the world, and text helpers."""
@@ -166,6 +182,7 @@ class Ctx:
     state: State
     event: IncomingEvent
     world: World
+    routes: Routes
     payload: Payload | None = None
     _person: Any = field(default=None, repr=False)
     _person_loaded: bool = False
@@ -194,92 +211,49 @@ class Ctx:
     def step(self, state: State | None = None) -> Step:
         return Step(state if state is not None else self.state)
 
+    def fallback(self, name: str) -> Step:
+        """not_registered, bad_button, stale or idle_input (see Routes)."""
+        return self.routes.fallbacks[name](self)
 
-Handler = Callable[[Ctx], Step]
+    def menu(self, prefix: str = "") -> Step:
+        """The main menu, with `prefix` above it."""
+        return self.routes.menu(self, prefix)
 
-COMMANDS: dict[str, Handler] = {}
-PAYLOADS: dict[str, Handler] = {}
-MODE_INPUT: dict[str, Handler] = {}  # free text / file while in a mode
-MENU_ITEMS: dict[str, Handler] = {}  # `~m:<item>` buttons
-MenuProvider = Callable[[Ctx], list[Button]]
-MENU_PROVIDERS: list[MenuProvider] = []  # extra menu buttons per person
-# Text sent as a messenger "reply" to an earlier message: handlers that recognise the message
-# (e.g. a relayed question) answer it, whatever the mode; None lets the next one try.
-ReplyHandler = Callable[[Ctx], "Step | None"]
-REPLY_HANDLERS: list[ReplyHandler] = []
-PUBLIC_COMMANDS = {"start", "help", "language", "menu", "cancel"}
-PUBLIC_PAYLOADS = {"c", "l", "m"}
+    def press(self, kind: ButtonKind, *args: int | str) -> Step:
+        """Handle as if the person pressed this button (e.g. a deep link into a survey)."""
+        self.payload = Payload(kind, args)
+        return self.routes.buttons[kind](self)
 
 
-def command(*names: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for name in names:
-            COMMANDS[name] = fn
-        return fn
-
-    return register
-
-
-def payload(*kinds: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for kind in kinds:
-            PAYLOADS[kind] = fn
-        return fn
-
-    return register
-
-
-def mode_input(*modes: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for mode in modes:
-            MODE_INPUT[mode] = fn
-        return fn
-
-    return register
-
-
-def menu_item(*items: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for item in items:
-            MENU_ITEMS[item] = fn
-        return fn
-
-    return register
-
-
-# The menu and fallback handlers live in flows; set by bot/engine/menu.py.
-FALLBACKS: dict[str, Handler] = {}
-
-
-def step(state: State, event: IncomingEvent, world: World) -> Step:
+def step(state: State, event: IncomingEvent, world: World, routes: Routes) -> Step:
     """The engine's one entry point."""
-    ctx = Ctx(state=state, event=event, world=world)
+    ctx = Ctx(state=state, event=event, world=world, routes=routes)
     if event.kind is EventKind.TEXT and len(event.text) > MAX_MESSAGE:
         return ctx.step().say(ctx.t("message_too_long", length=len(event.text), limit=MAX_MESSAGE))
     if event.kind is EventKind.COMMAND:
-        handler = COMMANDS.get(event.command)
+        handler = routes.commands.get(event.command)
         if handler is None:
             return ctx.step().say(ctx.t("unknown_command", command=event.command[:32]))
-        if event.command not in PUBLIC_COMMANDS and ctx.person is None:
-            return FALLBACKS["not_registered"](ctx)
+        if event.command not in routes.public_commands and ctx.person is None:
+            return ctx.fallback("not_registered")
         return handler(ctx)
     if event.kind is EventKind.BUTTON:
         try:
             ctx.payload = decode(event.payload)
         except PayloadError:
-            return FALLBACKS["bad_button"](ctx)
-        handler = PAYLOADS.get(ctx.payload.kind)
+            return ctx.fallback("bad_button")
+        handler = routes.buttons.get(ctx.payload.kind)
         if handler is None:
-            return FALLBACKS["bad_button"](ctx)
-        if ctx.payload.kind not in PUBLIC_PAYLOADS and ctx.person is None:
-            return FALLBACKS["not_registered"](ctx)
+            return ctx.fallback("bad_button")
+        if ctx.payload.kind not in routes.public_buttons and ctx.person is None:
+            return ctx.fallback("not_registered")
         return handler(ctx)
     if event.kind is EventKind.TEXT and event.reply_to_ref and ctx.person is not None:
-        for reply_handler in REPLY_HANDLERS:
+        for reply_handler in routes.reply_handlers:
             handled = reply_handler(ctx)
             if handled is not None:
                 return handled
-    mode_handler = MODE_INPUT.get(state.mode)
+    mode_handler = routes.modes.get(state.mode)
     if mode_handler is not None:
         return mode_handler(ctx)
-    return FALLBACKS["idle_input"](ctx)
+    return ctx.fallback("idle_input")

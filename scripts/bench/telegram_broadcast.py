@@ -22,13 +22,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.channels.telegram import (  # noqa: E402
+from bot.channels.telegram.transport import (  # noqa: E402
     RetryAfter,
     TelegramTransport,
     build_bot,
     retry_after_seconds,
 )
-from bot.outbox import OutboxSender  # noqa: E402
+from bot.delivery.outbox import OutboxSender  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -24,10 +24,10 @@ from sqlalchemy import insert, select
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.channels.viber_setup import build_viber  # noqa: E402
-from bot.events import Button, Reply  # noqa: E402
-from bot.outbox import OutboxSender  # noqa: E402
-from bot.payloads import encode  # noqa: E402
+from bot.channels.viber.setup import build_viber  # noqa: E402
+from bot.delivery.outbox import OutboxSender  # noqa: E402
+from bot.engine.buttons import ButtonKind, encode  # noqa: E402
+from bot.engine.events import Button, Reply  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -138,7 +138,7 @@ async def survey_wave(families: int, workdir: Path) -> dict[str, float | int]:
     joined = len(fake.shown)
     invitation = Reply(
         "Нове опитування: «Анкета для батьків». Відповіді анонімні.",
-        buttons=((Button("📝 Пройти анкету", encode("s", world.wave_id)),),),
+        buttons=((Button("📝 Пройти анкету", encode(ButtonKind.START_SURVEY, world.wave_id)),),),
     )
     with db.write() as session:
         enqueue_many(

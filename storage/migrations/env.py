@@ -13,7 +13,8 @@ config = context.config
 target_metadata = Base.metadata
 
 # Tables other libraries create and own; autogenerate must neither drop nor describe them.
-FOREIGN_TABLES = {"apscheduler_jobs"}  # APScheduler's SQLAlchemyJobStore (bot/scheduler.py)
+# APScheduler's SQLAlchemyJobStore (bot/schedule/scheduler.py).
+FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(

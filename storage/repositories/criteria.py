@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,25 +20,9 @@ from storage.models import (
     Person,
     SchoolClass,
 )
+from storage.records import NoticeInfo, QuestionInfo
 
 RELAY_KEY_PREFIX = "cq:"  # outbox idempotency keys of questions relayed to teachers
-
-
-@dataclass(frozen=True)
-class NoticeInfo:
-    id: int
-    class_id: int
-    class_name: str
-    subject: str
-    audience: str
-    text: str
-    file_name: str | None
-    file_path: str | None
-    author_id: int | None
-    author_name: str
-    content_hash: str
-    created_at: datetime
-    superseded_by: int | None
 
 
 @dataclass(frozen=True)
@@ -59,17 +44,6 @@ class DeliveryInfo:
     role: str
     acknowledged_at: datetime | None
     reminders_sent: int
-
-
-@dataclass(frozen=True)
-class QuestionInfo:
-    id: int
-    notice_id: int
-    asker_id: int | None
-    asker_name: str
-    asker_role: str
-    text: str
-    answer: str | None
 
 
 @dataclass(frozen=True)
@@ -371,16 +345,19 @@ def question_for_relay(
 
 
 # ---------------------------------------------------------------- coverage
-def coverage_counts(session: Session, notice_ids: list[int]) -> dict[int, CoverageCounts]:
-    """Counts per notice. Delivered: a receipt (Viber), an acknowledgement, or a sent outbox
-    row on a channel where "sent" means delivered (Telegram, console, memory)."""
+def coverage_counts(
+    session: Session, notice_ids: list[int], receipt_channels: Collection[str] = ()
+) -> dict[int, CoverageCounts]:
+    """Counts per notice. Delivered: a receipt, an acknowledgement, or a sent outbox row on a
+    channel where "sent" means delivered (every channel but `receipt_channels`, whose own
+    `delivered` callback sets delivered_at)."""
     if not notice_ids:
         return {}
     sent = exists().where(
         OutboxMessage.notice_id == NoticeDelivery.notice_id,
         OutboxMessage.person_id == NoticeDelivery.person_id,
         OutboxMessage.status == "sent",
-        OutboxMessage.channel != "viber",  # Viber's `delivered` callback sets delivered_at
+        OutboxMessage.channel.not_in(list(receipt_channels)),
     )
     delivered = (
         NoticeDelivery.delivered_at.is_not(None)

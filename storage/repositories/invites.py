@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Invite, SchoolClass
+from storage.records import InviteInfo, looks_like_code, new_code
 
-# Letters and digits only: valid in a Telegram `start` parameter and a Viber `context`,
-# and free of look-alikes (0/O, 1/l/I) for codes read off paper.
-ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 12  # ~68 bits
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def looks_like_code(text: str) -> bool:
-    return len(text) == CODE_LENGTH and all(c in ALPHABET for c in text)
-
-
-@dataclass(frozen=True)
-class InviteInfo:
-    code: str
-    status: str  # ok | unknown | expired | used_up
-    role: str = ""
-    class_id: int | None = None
-    class_name: str = ""
+__all__ = ["InviteInfo", "looks_like_code", "new_code"]
 
 
 def create_invite(

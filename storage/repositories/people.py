@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
-    SCHOOL_WIDE_ROLES,
     Conversation,
     Draft,
     Identity,
@@ -19,54 +17,7 @@ from storage.models import (
     ReminderLog,
     SchoolClass,
 )
-
-ROLE_RANK = {"student": 0, "parent": 1, "teacher": 2, "class_teacher": 3, "admin": 4, "director": 5}
-
-
-@dataclass(frozen=True)
-class MembershipInfo:
-    class_id: int | None
-    class_name: str
-    role: str
-
-
-@dataclass(frozen=True)
-class PersonInfo:
-    id: int
-    display_name: str
-    language: str
-    memberships: tuple[MembershipInfo, ...]
-
-    @property
-    def roles(self) -> set[str]:
-        return {m.role for m in self.memberships}
-
-    @property
-    def main_role(self) -> str:
-        return max(self.roles, key=lambda r: ROLE_RANK.get(r, 0)) if self.memberships else ""
-
-    @property
-    def is_school_wide(self) -> bool:
-        return bool(self.roles & set(SCHOOL_WIDE_ROLES))
-
-    def class_ids(self, roles: tuple[str, ...] | None = None) -> list[int]:
-        return sorted(
-            {
-                m.class_id
-                for m in self.memberships
-                if m.class_id is not None and (roles is None or m.role in roles)
-            }
-        )
-
-
-@dataclass(frozen=True)
-class Recipient:
-    person_id: int
-    role: str
-    class_id: int | None
-    channel: str
-    external_id: str
-    language: str
+from storage.records import MembershipInfo, PersonInfo, Recipient
 
 
 def person_for_identity(session: Session, channel: str, external_id: str) -> PersonInfo | None:

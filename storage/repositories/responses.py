@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -11,14 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Completion, Draft, Response
-
-
-@dataclass(frozen=True)
-class DraftInfo:
-    wave_id: int
-    class_id: int | None
-    answers: dict[str, Any]
-    position: int
+from storage.records import DraftInfo
 
 
 def get_draft(

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Completion, Survey, Wave, WaveClass
+from storage.records import WaveInfo
 
 STATUSES = ("scheduled", "open", "closed")
-
-
-@dataclass(frozen=True)
-class WaveInfo:
-    id: int
-    survey_id: int
-    slug: str
-    title: str
-    label: str
-    status: str
-    opens_at: datetime | None
-    closes_at: datetime | None
-    class_ids: tuple[int, ...]
-    audience: tuple[str, ...]
-    source: str
 
 
 def _class_ids(session: Session, wave_ids: list[int]) -> dict[int, tuple[int, ...]]:

@@ -1,0 +1,108 @@
+"""The composition root: what `classpulse run`, the demo and the CLI are built from.
+
+Everything that is chosen once per process is chosen here: the routing table the chat service
+uses (bot/routes.py), the components `run` starts (Telegram, Viber, the scheduler) and the
+hooks the outbox sender calls. Nothing else imports this module but the entry points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.routing import BaseRoute
+
+from bot.context import AppContext
+from bot.conversation.service import ChatService
+from bot.criteria.service import notice_sent
+from bot.delivery.contract import Transport
+from bot.runtime import Component, ComponentFactory, Runtime, serve
+from bot.schedule.component import SchedulerComponent
+
+
+def chat_service(app: AppContext, *, outbox_channels: frozenset[str] | None = None) -> ChatService:
+    """The chat service on the app's database; `outbox_channels=frozenset()` answers directly
+    (console, demo) instead of queueing replies for the outbox sender."""
+    if outbox_channels is None:
+        return ChatService(app.db, app.settings, clock=app.clock)
+    return ChatService(app.db, app.settings, clock=app.clock, outbox_channels=outbox_channels)
+
+
+class TelegramComponent:
+    """The Telegram adapter (bot/channels/telegram/) as a runtime component."""
+
+    name = "telegram"
+
+    def __init__(self, rt: Runtime) -> None:
+        from bot.channels.telegram.client import TelegramAdapter  # PTB loads only when used
+        from bot.channels.webapp import telegram_webhook_route
+
+        self.adapter = TelegramAdapter(rt.settings, rt.db, rt.service, wake=rt.wake)
+        self.transports: dict[str, Transport] = {self.adapter.channel: self.adapter.transport}
+        self.routes: list[BaseRoute] = []
+        if self.adapter.webhook:
+            self.routes.append(
+                telegram_webhook_route(self.adapter.webhook_secret, self.adapter.feed_webhook)
+            )
+
+    async def start(self) -> None:
+        await self.adapter.start()
+
+    async def stop(self) -> None:
+        await self.adapter.stop()
+
+
+def telegram_component(rt: Runtime) -> Component | None:
+    return TelegramComponent(rt) if rt.settings.telegram_enabled else None
+
+
+class ViberComponent:
+    """The Viber parts (bot/channels/viber/) as a runtime component."""
+
+    name = "viber"
+
+    def __init__(self, rt: Runtime) -> None:
+        from bot.channels.viber.setup import build_viber  # viberbot loads only when used
+
+        self.settings = rt.settings
+        self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
+        self.transports: dict[str, Transport] = {self.parts.transport.channel: self.parts.transport}
+        self.routes: list[BaseRoute] = list(self.parts.routes)
+
+    async def start(self) -> None:
+        pass
+
+    async def on_listening(self) -> None:
+        from bot.channels.viber.setup import register_webhook
+
+        await register_webhook(self.parts, self.settings)
+
+    async def stop(self) -> None:
+        await self.parts.stop()
+
+
+def viber_component(rt: Runtime) -> Component | None:
+    return ViberComponent(rt) if rt.settings.viber_enabled else None
+
+
+def scheduler_component(rt: Runtime) -> Component | None:
+    # Without a messenger nothing would deliver what the jobs queue.
+    if not (rt.settings.telegram_enabled or rt.settings.viber_enabled):
+        return None
+    return SchedulerComponent(rt)
+
+
+COMPONENTS: tuple[ComponentFactory, ...] = (
+    telegram_component,
+    viber_component,
+    scheduler_component,
+)
+
+
+async def serve_all(app: AppContext, stop: asyncio.Event | None = None) -> None:
+    """Every configured component until SIGINT/SIGTERM (or `stop`)."""
+    await serve(app, COMPONENTS, stop, after_sent=[notice_sent], service=chat_service(app))
+
+
+def run(app: AppContext) -> None:
+    """`classpulse run` with messenger tokens (the caller has migrated the database)."""
+    asyncio.run(serve_all(app))

@@ -1,0 +1,132 @@
+"""What each channel can do, declared in one place so that no code outside bot/channels/ has
+to compare channel names. Light: no messenger library is imported here.
+
+Features ask `capabilities(channel)`; an unknown channel gets the most modest answer (plain
+text, nothing delivered through the outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from bot.engine.events import FILE_REF_MARK
+
+
+def telegram_deep_link(username: str, payload: str) -> str:
+    """`https://t.me/<bot>?start=<payload>`; payload is [A-Za-z0-9_-], at most 64 chars."""
+    return f"https://t.me/{username.lstrip('@')}?start={quote(payload, safe='')}"
+
+
+def telegram_chat_link(username: str) -> str:
+    """`https://t.me/<bot>`: the bot's private chat (group invitations add `?start=`)."""
+    return f"https://t.me/{username.lstrip('@')}"
+
+
+def viber_deep_link(bot_uri: str, code: str) -> str:
+    """`viber://pa?chatURI=<uri>&context=<code>`: opens the bot chat with `context` set."""
+    return f"viber://pa?chatURI={quote(bot_uri, safe='')}&context={quote(code, safe='')}"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    name: str
+    # Replies are stored in the outbox with the state and sent by the outbox sender.
+    through_outbox: bool = False
+    # Uploads a local file (a report, a notice's PDF) with a message.
+    sends_files: bool = False
+    # Re-sends a file a user sent to the bot, by the platform's own reference (file_id).
+    resends_own_files: bool = False
+    # Edits a message in place (an answered question loses its buttons).
+    edits_messages: bool = False
+    # Tells us when a message was delivered / seen (notice receipts).
+    receipts: bool = False
+    # The bot can sit in class group chats (`/bind 7-А`).
+    groups: bool = False
+    # A person reads the bot in a terminal or test: nothing is delivered to them later.
+    local: bool = False
+    # Invite link for a code, given the bot's identity (username / URI); None: no links.
+    invite_link: Callable[[str, str], str] | None = None
+
+
+CAPABILITIES: dict[str, Capabilities] = {
+    "telegram": Capabilities(
+        "telegram",
+        through_outbox=True,
+        sends_files=True,
+        resends_own_files=True,
+        edits_messages=True,
+        groups=True,
+        invite_link=telegram_deep_link,
+    ),
+    "viber": Capabilities("viber", through_outbox=True, receipts=True, invite_link=viber_deep_link),
+    "console": Capabilities("console", local=True),
+    "memory": Capabilities("memory", local=True),
+}
+
+OUTBOX_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.through_outbox)
+LOCAL_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.local)
+FILE_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.sends_files)
+RECEIPT_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.receipts)
+GROUP_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.groups)
+
+
+def capabilities(channel: str) -> Capabilities:
+    return CAPABILITIES.get(channel) or Capabilities(channel)
+
+
+@dataclass(frozen=True)
+class InviteLinks:
+    telegram: str
+    viber: str
+    for_qr: str  # what the printed QR code opens
+    notes: tuple[str, ...]  # what is missing for a working link
+
+
+def invite_links(code: str, telegram_username: str, viber_bot_uri: str) -> InviteLinks:
+    """The invite's links in every channel; a placeholder and a note where the bot's identity
+    is not known yet."""
+    notes = []
+    if not telegram_username:
+        telegram_username = "<bot_username>"
+        notes.append("set TELEGRAM_BOT_USERNAME to get a working Telegram link")
+    bot_uri = viber_bot_uri or "<viber_bot_uri>"
+    if not viber_bot_uri:
+        notes.append("set VIBER_BOT_URI to get a working Viber link (see docs/viber.md)")
+    telegram = telegram_deep_link(telegram_username, code)
+    viber = viber_deep_link(bot_uri, code)
+    # Families mostly use Viber, so the QR opens Viber when the school has a Viber bot.
+    return InviteLinks(telegram, viber, viber if viber_bot_uri else telegram, tuple(notes))
+
+
+def channel_file_ref(channel: str, ref: str) -> str:
+    """A file kept in a messenger, as stored with a notice: `<channel>-file:<ref>`."""
+    return f"{channel}{FILE_REF_MARK}{ref}"
+
+
+def resendable_by(channel: str, stored_path: str) -> bool:
+    """Whether `channel` can attach this stored file (a local path, or its own file ref)."""
+    origin, mark, _ = stored_path.partition(FILE_REF_MARK)
+    if not mark:
+        return True  # a local file: every transport sends it its own way
+    return origin == channel and capabilities(channel).resends_own_files
+
+
+__all__ = [
+    "CAPABILITIES",
+    "FILE_CHANNELS",
+    "GROUP_CHANNELS",
+    "LOCAL_CHANNELS",
+    "OUTBOX_CHANNELS",
+    "RECEIPT_CHANNELS",
+    "Capabilities",
+    "InviteLinks",
+    "capabilities",
+    "channel_file_ref",
+    "invite_links",
+    "resendable_by",
+    "telegram_chat_link",
+    "telegram_deep_link",
+    "viber_deep_link",
+]

@@ -1,0 +1,51 @@
+"""Applying the engine's effects to storage, inside the event's transaction.
+
+Each effect type has one applier, named in the routing table (bot/routes.py, APPLIERS); the
+appliers live with their feature (bot/members/effects.py, bot/surveys/effects.py, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.engine.core import Send
+from bot.settings import Settings
+
+
+@dataclass
+class EffectContext:
+    session: Session
+    channel: str
+    external_id: str
+    person_id: int | None
+    now: datetime
+    event_key: str
+    tz_today: Any  # date in the school's time zone
+    outgoing: list[Send]
+    settings: Settings
+
+
+Applier = Callable[[Any, EffectContext], None]
+
+
+class EffectFailed(Exception):
+    """An effect could not be applied (e.g. an invite used up a moment ago)."""
+
+    def __init__(self, text_key: str) -> None:
+        super().__init__(text_key)
+        self.text_key = text_key
+
+
+def apply_effects(effects: list[Any], ctx: EffectContext, appliers: Mapping[type, Applier]) -> None:
+    for effect in effects:
+        appliers[type(effect)](effect, ctx)
+
+
+def send(effect: Send, ctx: EffectContext) -> None:
+    """A message to another person: queued with the event's replies (ChatService)."""
+    ctx.outgoing.append(effect)

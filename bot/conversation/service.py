@@ -1,0 +1,248 @@
+"""ChatService: one event in, one transaction: dedupe, engine step, effects, state, outbox.
+
+Every channel adapter calls `handle`. For channels delivered through the outbox (Telegram,
+Viber) the replies are enqueued in the same transaction as the state they belong to, so a crash
+can neither lose a reply nor send one for a state that was never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import engine
+from bot.channels.capabilities import OUTBOX_CHANNELS
+from bot.context import utc_now
+from bot.conversation.effects import Applier, EffectContext, EffectFailed, apply_effects
+from bot.conversation.world import DbWorld
+from bot.criteria.rendering import CriteriaConfig
+from bot.engine.core import Routes, Send, State
+from bot.engine.events import EventKind, GroupEvent, IncomingEvent, Reply
+from bot.members.groups import process_group_event
+from bot.routes import APPLIERS, ROUTES
+from bot.settings import Settings
+from bot.texts import LANGUAGES, t
+from storage.db import Database
+from storage.repositories import conversations, people, receipts
+from storage.repositories.outbox import NewMessage, enqueue_many
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[Reply]
+    duplicate: bool = False
+
+
+def reply_message(
+    channel: str, recipient: str, reply: Reply, key: str, person_id: int | None, kind: str = "reply"
+) -> NewMessage:
+    return NewMessage(
+        channel=channel,
+        recipient=recipient,
+        payload={"reply": reply.to_json()},
+        idempotency_key=key,
+        person_id=person_id,
+        kind=kind,
+        urgent=True,
+    )
+
+
+MERGED_TEXT_LIMIT = 3500
+
+
+def merge_replies(replies: list[Reply]) -> list[Reply]:
+    """Join a plain text with the message that follows it ("Дякуємо!" + the menu, the intro +
+    question 1): one message instead of two. Viber charges schools per message."""
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and not (previous.buttons or previous.file or previous.edit_ref)
+            and not (reply.file or reply.edit_ref)
+            and len(previous.text) + len(reply.text) + 2 <= MERGED_TEXT_LIMIT
+        ):
+            merged[-1] = replace(reply, text=f"{previous.text}\n\n{reply.text}")
+        else:
+            merged.append(reply)
+    return merged
+
+
+class ChatService:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        outbox_channels: frozenset[str] = OUTBOX_CHANNELS,
+        routes: Routes = ROUTES,
+        appliers: Mapping[type, Applier] = APPLIERS,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.outbox_channels = outbox_channels
+        self.routes = routes
+        self.appliers = appliers
+
+    def handle(self, event: IncomingEvent) -> list[Reply]:
+        return self.handle_full(event).replies
+
+    def handle_full(self, event: IncomingEvent) -> Handled:
+        now = self.clock()
+        event_key = event.event_id or uuid.uuid4().hex
+        try:
+            with self.db.write() as session:
+                return self._handle(session, event, event_key, now)
+        except EffectFailed as exc:
+            # The transaction was rolled back: nothing of this event is stored. Say why.
+            return Handled(self._deliver_alone(event, event_key, exc.text_key, now))
+        except Exception:
+            logger.exception("event from %s could not be handled", event.channel)
+            return Handled(self._deliver_alone(event, event_key, "error", now))
+
+    def handle_group(self, event: GroupEvent) -> list[Reply]:
+        """Something in a class group chat (`/bind`, added, removed, migrated): one transaction,
+        the replies queued for the group."""
+        return process_group_event(
+            self.db, event, self.clock(), self.settings.school_name, self.settings.bot_language
+        )
+
+    # ------------------------------------------------------------ internals
+    def _world(self, session: Session, event: IncomingEvent, now: datetime) -> DbWorld:
+        return DbWorld(
+            session,
+            event.channel,
+            event.user_id,
+            now,
+            school_name=self.settings.school_name,
+            default_language=self.settings.bot_language,
+            criteria_config=CriteriaConfig(
+                tuple(self.settings.subjects),
+                self.settings.criteria_max_file_mb,
+                self.settings.criteria_show_names,
+            ),
+        )
+
+    def _handle(
+        self, session: Session, event: IncomingEvent, event_key: str, now: datetime
+    ) -> Handled:
+        if event.event_id and not conversations.first_delivery(
+            session, event.channel, event.event_id, now
+        ):
+            return Handled([], duplicate=True)
+        if event.kind is EventKind.UNREACHABLE:
+            people.mark_unreachable(session, event.channel, event.user_id, event.text, now)
+            return Handled([])
+        if event.kind is EventKind.RECEIPT:
+            receipts.record_receipt(
+                session, event.channel, event.message_ref, event.user_id, event.text, now
+            )
+            return Handled([])
+        if event.kind is EventKind.DELIVERY_FAILED:
+            receipts.bump_counter(session, event.channel, "failed")
+            return Handled([])
+        people.mark_reachable(session, event.channel, event.user_id)
+        if event.kind is EventKind.SUBSCRIBED:
+            return Handled([])
+        state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
+        world = self._world(session, event, now)
+        result = engine.step(state, event, world, self.routes)
+        person = world.person()
+        ectx = EffectContext(
+            session=session,
+            channel=event.channel,
+            external_id=event.user_id,
+            person_id=person.id if person else None,
+            now=now,
+            event_key=event_key,
+            tz_today=now.astimezone(self.settings.tz).date(),
+            outgoing=[],
+            settings=self.settings,
+        )
+        apply_effects(result.effects, ectx, self.appliers)
+        replies, state = list(result.replies), result.state
+        if result.follow_up:
+            session.flush()
+            follow = engine.step(
+                state,
+                IncomingEvent(
+                    event.channel, event.user_id, EventKind.COMMAND, command=result.follow_up
+                ),
+                self._world(session, event, now),
+                self.routes,
+            )
+            replies += follow.replies
+            state = follow.state
+        replies = merge_replies(replies)
+        conversations.save_state(session, event.channel, event.user_id, state.to_json(), now)
+        self._enqueue_outgoing(session, ectx.outgoing, event_key, now)
+        if event.channel in self.outbox_channels:
+            enqueue_many(
+                session,
+                [
+                    reply_message(
+                        event.channel,
+                        event.user_id,
+                        reply,
+                        f"r:{event.channel}:{event.user_id}:{event_key}:{i}",
+                        ectx.person_id,
+                    )
+                    for i, reply in enumerate(replies)
+                ],
+                now,
+            )
+        return Handled(replies)
+
+    def _enqueue_outgoing(
+        self, session: Session, outgoing: list[Send], event_key: str, now: datetime
+    ) -> None:
+        messages = []
+        for i, send in enumerate(outgoing):
+            out = send.outgoing
+            for channel, external_id in people.reachable_identities(session, out.person_id):
+                key = out.key or f"o:{event_key}:{i}"
+                messages.append(
+                    NewMessage(
+                        channel=channel,
+                        recipient=external_id,
+                        payload={"reply": out.reply.to_json()},
+                        idempotency_key=f"{key}:{channel}:{external_id}",
+                        person_id=out.person_id,
+                        kind=out.kind,
+                        urgent=out.urgent,
+                    )
+                )
+        enqueue_many(session, messages, now)
+
+    def _deliver_alone(
+        self, event: IncomingEvent, event_key: str, text_key: str, now: datetime
+    ) -> list[Reply]:
+        lang = event.language_code[:2] if event.language_code[:2] in LANGUAGES else "uk"
+        reply = Reply(t(lang, text_key))
+        if event.channel in self.outbox_channels:
+            try:
+                with self.db.write() as session:
+                    enqueue_many(
+                        session,
+                        [
+                            reply_message(
+                                event.channel,
+                                event.user_id,
+                                reply,
+                                f"e:{event.channel}:{event.user_id}:{event_key}",
+                                None,
+                            )
+                        ],
+                        now,
+                    )
+            except Exception:
+                logger.exception("could not queue an error reply")
+        return [reply]

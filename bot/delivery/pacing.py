@@ -1,0 +1,92 @@
+"""Send pacing: GCRA gates (a token bucket expressed as "theoretical arrival time").
+
+A gate with burst 1 spaces sends exactly `interval` apart, so a full second never holds more
+than the rate allows; that is the burst AIORateLimiter's leaky bucket lets through (about 60
+in its first second against a 30/s rule). Times are plain float seconds from the sender's clock,
+so tests drive the pacing with a fake clock and never sleep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.delivery.contract import ChannelLimits
+
+# Pace a little under the published limits: requests leave evenly spaced but arrive with
+# network jitter, and a strict server counts arrivals.
+SAFETY = 0.95
+SLOW_FACTOR = 0.5  # the overall rate after a 429, until the slow-down ends
+MIN_SLOW_SECONDS = 10.0
+
+
+class Gate:
+    """GCRA: at most `burst` back to back, then one per `interval` seconds."""
+
+    def __init__(self, interval: float, burst: int = 1) -> None:
+        self.interval = interval
+        self.tolerance = max(burst - 1, 0) * interval
+        self.tat = float("-inf")  # theoretical arrival time of the next send
+
+    def ready_at(self, now: float) -> float:
+        """The earliest time a send may go out."""
+        return max(now, self.tat - self.tolerance)
+
+    def reserve(self, now: float) -> float:
+        """Book the next slot; returns when it is (>= now)."""
+        at = self.ready_at(now)
+        self.tat = max(self.tat, now) + self.interval
+        return at
+
+    def block_until(self, when: float) -> None:
+        """The platform said wait (429 retry_after): nothing before `when`."""
+        self.tat = max(self.tat, when + self.tolerance)
+
+
+@dataclass
+class ChannelPacer:
+    """The overall gate of one channel plus one gate per chat, from its published limits."""
+
+    limits: ChannelLimits
+    safety: float = SAFETY
+    slowed_until: float = float("-inf")
+    _global: Gate = field(init=False)
+    _chats: dict[str, Gate] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._global = Gate(self._global_interval(1.0))
+
+    def _global_interval(self, factor: float) -> float:
+        rate = max(self.limits.per_second * self.safety * factor, 1e-6)
+        return 1.0 / rate
+
+    @property
+    def rate(self) -> float:
+        return 1.0 / self._global.interval
+
+    def next_global(self, now: float) -> float:
+        """Book the next overall slot and return its time."""
+        if now >= self.slowed_until and self._global.interval != self._global_interval(1.0):
+            self._global.interval = self._global_interval(1.0)
+        return self._global.reserve(now)
+
+    def slow_down(self, now: float, seconds: float) -> None:
+        """A 429: halve the overall rate for a while (at least MIN_SLOW_SECONDS)."""
+        self.slowed_until = max(self.slowed_until, now + max(seconds, MIN_SLOW_SECONDS))
+        self._global.interval = self._global_interval(SLOW_FACTOR)
+
+    def chat(self, recipient: str, is_group: bool) -> Gate:
+        gate = self._chats.get(recipient)
+        if gate is None:
+            if is_group:
+                interval = 60.0 / max(self.limits.group_per_minute, 1) / self.safety
+                gate = Gate(interval, 1)
+            else:
+                interval = self.limits.per_chat_interval / self.safety
+                gate = Gate(interval, self.limits.per_chat_burst)
+            self._chats[recipient] = gate
+        return gate
+
+    def forget_idle(self, now: float) -> None:
+        """Drop gates that no longer hold anything back (a broadcast touches thousands)."""
+        if len(self._chats) > 1000:
+            self._chats = {k: g for k, g in self._chats.items() if g.tat > now}

@@ -1,0 +1,172 @@
+"""Reports for the school's leaders in the messenger: files on disk, then outbox rows.
+
+`render_report` writes the chart, XLSX and DOCX of an analytics Report into a folder and returns
+the Ukrainian summary text; `queue_for_leaders` enqueues, to every reachable account of every
+director and admin, the summary (split into messages of at most 4000 characters) and one
+message per file. Keys are per (prefix, person, account, part), so a re-run queues nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.channels.capabilities import capabilities
+from bot.engine.events import OutFile, Reply
+from bot.texts import add_texts, t
+from storage.db import Database
+from storage.repositories import people
+from storage.repositories.outbox import NewMessage, enqueue_many
+
+if TYPE_CHECKING:
+    from analytics import Report
+
+LEADER_ROLES = ("director", "admin")
+MAX_TEXT = 4000
+MAX_KEY = 160
+# pyplot keeps global state and jobs run in a thread pool: one report is rendered at a time.
+_RENDER_LOCK = threading.Lock()
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+add_texts(
+    {
+        "digest_intro": {
+            "uk": "📊 Щотижневий звіт опитувань, {date}",
+            "en": "📊 Weekly survey report, {date}",
+        },
+        "final_report_intro": {
+            "uk": "📊 Опитування «{title}» (хвиля {label}) закрито. Підсумковий звіт:",
+            "en": "📊 The survey “{title}” (wave {label}) is closed. Final report:",
+        },
+        "report_file_png": {"uk": "Діаграма", "en": "Chart"},
+        "report_file_xlsx": {"uk": "Таблиця з усіма цифрами (XLSX)", "en": "All figures (XLSX)"},
+        "report_file_docx": {"uk": "Довідка (DOCX)", "en": "Report document (DOCX)"},
+        "report_files_elsewhere": {
+            "uk": "Файли звіту (діаграма, XLSX, DOCX) надсилаємо в Telegram; адміністратор "
+            "також може сформувати їх командою classpulse report.",
+            "en": "The report files (chart, XLSX, DOCX) are sent in Telegram; an administrator "
+            "can also make them with the classpulse report command.",
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    file: OutFile
+    caption_key: str
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    text: str
+    files: tuple[ReportFile, ...]
+
+
+def render_report(report: Report, out_dir: Path, stem: str) -> RenderedReport:
+    """Write `<stem>.png/.xlsx/.docx` into `out_dir` (none when nobody answered yet)."""
+    from analytics import render  # matplotlib and friends load only when a report is made
+
+    with _RENDER_LOCK:
+        text = str(render(report, "text"))
+        if report.respondents == 0:
+            return RenderedReport(text, ())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for fmt, mime in (("png", "image/png"), ("xlsx", XLSX_MIME), ("docx", DOCX_MIME)):
+            content = render(report, fmt)
+            path = (out_dir / f"{stem}.{fmt}").resolve()
+            path.write_bytes(content if isinstance(content, bytes) else content.encode())
+            files.append(ReportFile(OutFile(str(path), path.name, mime), f"report_file_{fmt}"))
+    return RenderedReport(text, tuple(files))
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single overlong line: cut it hard
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            candidate = line
+        current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def _key(prefix: str, person_id: int, channel: str, external_id: str, part: str) -> str:
+    key = f"{prefix}:{person_id}:{channel}:{external_id}:{part}"
+    if len(key) <= MAX_KEY:
+        return key
+    # Very long external ids would not fit the column; a digest of them stays unique.
+    digest = hashlib.sha256(f"{channel}:{external_id}".encode()).hexdigest()[:32]
+    return f"{prefix}:{person_id}:{digest}:{part}"
+
+
+def _messages_for(
+    lang: str,
+    intro: str,
+    rendered: RenderedReport,
+    channel: str,
+) -> list[tuple[str, Reply]]:
+    body = f"{intro}\n\n{rendered.text}"
+    # Viber sends files from a public URL only, which we do not have yet: a pointer there.
+    sends_files = capabilities(channel).sends_files
+    if rendered.files and not sends_files:
+        body += "\n\n" + t(lang, "report_files_elsewhere")
+    out = [(f"t{i}", Reply(text=piece)) for i, piece in enumerate(split_text(body))]
+    if sends_files:
+        for item in rendered.files:
+            ext = item.file.name.rsplit(".", 1)[-1]
+            out.append((ext, Reply(text=t(lang, item.caption_key), file=item.file)))
+    return out
+
+
+def queue_for_leaders(
+    db: Database,
+    rendered: RenderedReport,
+    *,
+    key_prefix: str,
+    intro_key: str,
+    intro_params: dict[str, str],
+    kind: str,
+    urgent: bool,
+    now: datetime,
+) -> int:
+    """Enqueue the report to every director/admin account; returns how many rows are new."""
+    messages: list[NewMessage] = []
+    with db.write() as session:
+        for person_id in people.staff_with_school_role(session, LEADER_ROLES):
+            person = people.person_info(session, person_id)
+            lang = person.language if person else "uk"
+            intro = t(lang, intro_key, **intro_params)
+            for channel, external_id in people.reachable_identities(session, person_id):
+                if capabilities(channel).local:
+                    continue
+                for part, reply in _messages_for(lang, intro, rendered, channel):
+                    messages.append(
+                        NewMessage(
+                            channel=channel,
+                            recipient=external_id,
+                            payload={"reply": reply.to_json()},
+                            idempotency_key=_key(key_prefix, person_id, channel, external_id, part),
+                            person_id=person_id,
+                            kind=kind,
+                            urgent=urgent,
+                        )
+                    )
+        return enqueue_many(session, messages, now)

@@ -1,0 +1,237 @@
+"""Scheduled work as plain functions: `(db, settings, now) -> messages queued`.
+
+The scheduler (bot/schedule/scheduler.py) and `classpulse schedule run-now` call these with the clock's
+`now`; tests call them directly. They only enqueue (the outbox sender delivers) and every row
+has an idempotency key, so running a job twice, or after a crash, never sends anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.channels.capabilities import LOCAL_CHANNELS
+from bot.engine.buttons import ButtonKind, encode
+from bot.engine.events import Button, Reply
+from bot.reports.messages import queue_for_leaders, render_report
+from bot.settings import Settings
+from bot.surveys.admin import WaveError, close_wave, open_wave
+from bot.texts import add_texts, t
+from storage.db import Database
+from storage.repositories import conversations, people, reminders, waves
+from storage.repositories import outbox as outbox_repo
+from storage.repositories.outbox import NewMessage, enqueue_many
+from storage.repositories.waves import WaveInfo
+
+logger = logging.getLogger(__name__)
+
+add_texts({"btn_take_survey": {"uk": "📝 Пройти опитування", "en": "📝 Take the survey"}})
+
+
+def _reports_dir(settings: Settings, now: datetime) -> Path:
+    """`<data_dir>/reports/<local date>/`: where a day's report files are kept."""
+    return settings.data_dir / "reports" / now.astimezone(settings.tz).date().isoformat()
+
+
+# ---------------------------------------------------------------- waves
+def open_due_waves(db: Database, settings: Settings, now: datetime) -> int:
+    """Open scheduled waves whose time has come; returns the invitations queued."""
+    with db.read() as session:
+        due = [
+            w
+            for w in waves.list_waves(session, "scheduled")
+            if w.opens_at is not None and w.opens_at <= now
+        ]
+    queued = 0
+    for wave in due:  # one transaction each: one bad wave does not hold up the others
+        with db.write() as session:
+            if wave.closes_at is not None and wave.closes_at <= now:
+                # The bot was down for the wave's whole window: inviting now would be wrong.
+                close_wave(session, wave.id, now)
+                logger.warning("wave %s was due to open and close while down: closed", wave.id)
+                continue
+            try:
+                opened = open_wave(session, wave.id, now, settings.telegram_bot_username)
+            except WaveError as exc:
+                logger.warning("wave %s not opened: %s", wave.id, exc)
+                continue
+        logger.info("wave %s opened: %s invitations queued", wave.id, opened.invitations)
+        queued += opened.invitations
+    return queued
+
+
+def close_due_waves(db: Database, settings: Settings, now: datetime) -> int:
+    """Close open waves past their closing time and queue each final report."""
+    with db.read() as session:
+        due = [
+            w.id
+            for w in waves.list_waves(session, "open")
+            if w.closes_at is not None and w.closes_at <= now
+        ]
+    return sum(close_wave_and_report(db, settings, wave_id, now) for wave_id in due)
+
+
+def close_wave_and_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
+    """Close a wave (commit first: the report reads it closed), then queue its final report."""
+    with db.write() as session:
+        changed = close_wave(session, wave_id, now)
+    if not changed:
+        return 0
+    logger.info("wave %s closed", wave_id)
+    try:
+        return send_final_report(db, settings, wave_id, now)
+    except Exception:
+        # The wave stays closed; `classpulse report` still makes the report by hand.
+        logger.exception("final report of wave %s failed", wave_id)
+        return 0
+
+
+def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int:
+    return open_due_waves(db, settings, now) + close_due_waves(db, settings, now)
+
+
+# ---------------------------------------------------------------- reports
+def send_final_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
+    """Queue a wave's report (summary, chart, XLSX, DOCX) to the directors and admins."""
+    from analytics import ReportError, build_report  # pandas: only when a report is made
+
+    with db.read() as session:
+        wave = waves.get_wave(session, wave_id)
+    if wave is None:
+        return 0
+    try:
+        report = build_report(db, settings, [wave.slug], wave_label=wave.label, now=now)
+    except ReportError as exc:
+        logger.warning("no final report for wave %s: %s", wave_id, exc)
+        return 0
+    stem = f"final-{wave.slug}-{wave.label}"
+    rendered = render_report(report, _reports_dir(settings, now), stem)
+    return queue_for_leaders(
+        db,
+        rendered,
+        key_prefix=f"final:{wave.id}",
+        intro_key="final_report_intro",
+        intro_params={"title": wave.title, "label": wave.label},
+        kind="report",
+        urgent=False,  # a wave closing at 23:59 should not wake the director: quiet hours hold it
+        now=now,
+    )
+
+
+def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
+    """Queue the digest of every survey's open (else latest) wave; once per local day."""
+    from analytics import ReportError, build_report
+
+    try:
+        report = build_report(db, settings, now=now)
+    except ReportError as exc:
+        logger.info("no digest: %s", exc)
+        return 0
+    day = now.astimezone(settings.tz).date()
+    rendered = render_report(report, _reports_dir(settings, now), "digest")
+    return queue_for_leaders(
+        db,
+        rendered,
+        key_prefix=f"digest:{day.isoformat()}",
+        intro_key="digest_intro",
+        intro_params={"date": day.strftime("%d.%m.%Y")},
+        kind="digest",
+        urgent=True,  # due at 08:00, when quiet hours end by default; not to be held back
+        now=now,
+    )
+
+
+# ---------------------------------------------------------------- reminders
+def reminder_reply(lang: str, wave: WaveInfo, settings: Settings) -> Reply:
+    closes = ""
+    if wave.closes_at is not None:
+        local = wave.closes_at.astimezone(settings.tz)
+        closes = t(lang, "closes_on", date=local.strftime("%d.%m.%Y %H:%M"))
+    return Reply(
+        text=t(lang, "survey_reminder", title=wave.title, closes=closes),
+        buttons=((Button(t(lang, "btn_take_survey"), encode(ButtonKind.START_SURVEY, wave.id)),),),
+    )
+
+
+def queue_survey_reminders(db: Database, settings: Settings, now: datetime) -> int:
+    """Remind who has not completed an open wave: N days after it opened and after the last
+    reminder, at most M times. Nothing is queued in quiet hours (the next run will do it)."""
+    if settings.survey_reminder_max == 0 or settings.in_quiet_hours(now):
+        return 0
+    after = timedelta(days=settings.survey_reminder_after_days)
+    queued = 0
+    with db.read() as session:
+        due = [
+            w
+            for w in waves.list_waves(session, "open")
+            if w.opens_at is not None
+            and w.opens_at <= now - after
+            and (w.closes_at is None or w.closes_at > now)
+        ]
+    for wave in due:
+        with db.write() as session:
+            queued += _remind_wave(session, wave, settings, now, after)
+    return queued
+
+
+def _remind_wave(
+    session: Session, wave: WaveInfo, settings: Settings, now: datetime, after: timedelta
+) -> int:
+    done = reminders.completed_people(session, wave.id)
+    states = reminders.reminder_states(session, wave.id)
+    by_person: dict[int, list[people.Recipient]] = {}
+    for r in people.recipients(session, list(wave.class_ids), wave.audience):
+        if r.person_id not in done and r.channel not in LOCAL_CHANNELS:
+            by_person.setdefault(r.person_id, []).append(r)
+    messages: list[NewMessage] = []
+    for person_id, accounts in by_person.items():
+        state = states.get(person_id)
+        if state is not None and (
+            state.count >= settings.survey_reminder_max
+            or (state.last_sent_at is not None and state.last_sent_at > now - after)
+        ):
+            continue
+        number = reminders.record_reminder(session, wave.id, person_id, now)
+        for r in accounts:
+            messages.append(
+                NewMessage(
+                    channel=r.channel,
+                    recipient=r.external_id,
+                    payload={"reply": reminder_reply(r.language, wave, settings).to_json()},
+                    idempotency_key=f"rem:{wave.id}:{person_id}:{number}:{r.channel}:"
+                    f"{r.external_id}",
+                    person_id=person_id,
+                    kind="reminder",
+                    urgent=False,
+                )
+            )
+    return enqueue_many(session, messages, now)
+
+
+# ---------------------------------------------------------------- criteria notices
+def queue_criteria_reminders_job(db: Database, settings: Settings, now: datetime) -> int:
+    """Run the criteria notices' reminders (bot/criteria/service.py), if that feature is installed."""
+    try:
+        from bot.criteria.service import queue_criteria_reminders
+    except ImportError:
+        return 0
+    with db.write() as session:
+        return queue_criteria_reminders(session, now, settings)
+
+
+# ---------------------------------------------------------------- housekeeping
+OUTBOX_RETENTION = timedelta(days=90)
+DELIVERY_IDS_RETENTION = timedelta(days=14)  # Telegram and Viber stop re-delivering long before
+
+
+def housekeeping(db: Database, settings: Settings, now: datetime) -> int:
+    """Delete finished outbox rows after 90 days and inbound delivery ids after 14. Queues
+    nothing (returns 0); receipts that coverage needs live on the notice deliveries."""
+    with db.write() as session:
+        purged = outbox_repo.purge_finished(session, now - OUTBOX_RETENTION)
+        conversations.prune_processed(session, now - DELIVERY_IDS_RETENTION)
+    logger.info("housekeeping: %d outbox rows purged", purged)
+    return 0
