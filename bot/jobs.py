@@ -17,7 +17,7 @@ from bot.events import Button, Reply
 from bot.payloads import encode
 from bot.report_messages import LOCAL_CHANNELS, queue_for_leaders, render_report
 from bot.settings import Settings
-from bot.texts import add_texts, t
+from bot.texts import t
 from bot.waves_admin import WaveError, close_wave, open_wave
 from storage.db import Database
 from storage.repositories import conversations, people, reminders, waves
@@ -26,8 +26,6 @@ from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 
 logger = logging.getLogger(__name__)
-
-add_texts({"btn_take_survey": {"uk": "📝 Пройти опитування", "en": "📝 Take the survey"}})
 
 
 def _reports_dir(settings: Settings, now: datetime) -> Path:
