@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.settings import Settings
+from bot.texts import set_strict
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -66,6 +67,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: checks SQLite-specific behaviour")
+    # A missing translation fails the test instead of quietly falling back to Ukrainian.
+    set_strict(True)
 
 
 def _pg_admin(sql: str) -> None:

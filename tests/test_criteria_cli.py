@@ -58,8 +58,8 @@ def test_publish_from_the_cli(cs: CriteriaSchool, fam: Families, tmp_path: Path)
         str(attachment),
     )
     assert result.exit_code == 0, result.output
-    assert "published #1: 7-А · Математика → 4 recipient(s), 4 message(s)" in result.output
-    assert "published #2: 7-Б · Математика → 1 recipient(s), 1 message(s)" in result.output
+    assert "published #1: 7-А · Математика → 4 recipients, 4 messages" in result.output
+    assert "published #2: 7-Б · Математика → 1 recipient, 1 message" in result.output
     cs.deliver()
     received = fam.parents[0].inbox[-1]
     assert received.file is not None and received.file.name == "Математика 7 клас.pdf"
@@ -151,7 +151,7 @@ def test_import_reports_and_is_idempotent(
 
     (root / "7-А" / "Математика.txt").write_text("Оновлені критерії.", encoding="utf-8")
     third = run(cs, "import", str(root))
-    assert "published 7-А · Математика: #4 → 4 recipient(s), replaces #" in third.output
+    assert "published 7-А · Математика: #4 → 4 recipients, replaces #" in third.output
     assert "1 published, 6 skipped" in third.output
     cs.deliver()
     physics = next(r for r in fam.students[0].inbox if "Фізика" in r.text)

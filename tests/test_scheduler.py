@@ -230,7 +230,7 @@ def test_schedule_run_now_runs_one_job(
     app = _app(settings, now)
     result = runner.invoke(main, ["schedule", "run-now", "weekly-digest"], obj=app)
     assert result.exit_code == 0, result.output
-    assert result.output == "weekly-digest: 1 messages queued\n"
+    assert result.output == "weekly-digest: 1 message queued\n"
     again = runner.invoke(main, ["schedule", "run-now", "weekly-digest"], obj=app)
     assert again.output == "weekly-digest: 0 messages queued\n"
     assert len(school.outbox("digest")) == 1

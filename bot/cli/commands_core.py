@@ -11,6 +11,7 @@ import click
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
 from bot.members.invites import InviteError, create_invite
 from bot.surveys.admin import WaveError, create_wave, open_wave, sync_surveys
+from bot.texts import t
 from storage.models import ROLES
 from storage.repositories import school, surveys, waves
 from storage.repositories.school import ClassNameError
@@ -126,7 +127,8 @@ def survey_check(paths: tuple[Path, ...]) -> None:
                 click.echo(str(problem))
             problems += len(exc.problems)
             continue
-        click.echo(f"{path}: ok ({definition.id}, {len(definition.questions)} questions)")
+        questions = t("en", "count_questions", count=len(definition.questions))
+        click.echo(f"{path}: ok ({definition.id}, {questions})")
     if problems:
         sys.exit(1)
 
@@ -141,8 +143,8 @@ def survey_list(app: AppContext) -> None:
     with app.db.read() as session:
         all_waves = waves.list_waves(session)
         for row in surveys.list_surveys(session):
-            questions = len(row.definition.get("questions", []))
-            click.echo(f"{row.slug}  v{row.version}  {questions} questions  «{row.title}»")
+            questions = t("en", "count_questions", count=len(row.definition.get("questions", [])))
+            click.echo(f"{row.slug}  v{row.version}  {questions}  «{row.title}»")
             for wave in (w for w in all_waves if w.slug == row.slug):
                 closes = f", closes {wave.closes_at:%Y-%m-%d %H:%M}" if wave.closes_at else ""
                 click.echo(f"    wave {wave.label}: {wave.status}{closes}")
@@ -202,10 +204,8 @@ def survey_open(
             )
             if opens_at is None or opens_at <= now:
                 opened = open_wave(session, wave.id, now, app.settings.telegram_bot_username)
-                click.echo(
-                    f"wave {wave.label} of {survey_id} is open; "
-                    f"{opened.invitations} invitations queued"
-                )
+                invitations = t("en", "count_invitations", count=opened.invitations)
+                click.echo(f"wave {wave.label} of {survey_id} is open; {invitations} queued")
             else:
                 click.echo(f"wave {wave.label} of {survey_id} opens {opens_at:%Y-%m-%d %H:%M}")
     except WaveError as exc:
@@ -229,8 +229,9 @@ def survey_close(app: AppContext, survey_id: str, label: str | None) -> None:
         click.echo(f"wave {wave.label} of {survey_id} was already closed")
         return
     queued = close_wave_and_report(app.db, app.settings, wave.id, app.clock())
+    messages = t("en", "count_messages", count=queued)
     click.echo(
-        f"wave {wave.label} of {survey_id} closed; final report queued ({queued} messages "
+        f"wave {wave.label} of {survey_id} closed; final report queued ({messages} "
         "to the director and administration)"
     )
 

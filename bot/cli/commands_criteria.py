@@ -38,10 +38,12 @@ def _reason(exc: PublishError) -> str:
 def _echo_result(result: PublishResult) -> None:
     for n in result.notices:
         replaced = f" (replaces #{', #'.join(map(str, n.replaced))})" if n.replaced else ""
-        groups = f", {n.groups} class group(s)" if n.groups else ""
+        groups = f", {t('en', 'count_class_groups', count=n.groups)}" if n.groups else ""
+        recipients = t("en", "count_recipients", count=n.recipients)
+        messages = t("en", "count_messages", count=n.messages)
         click.echo(
             f"published #{n.notice_id}: {n.class_name} · {result.subject} → "
-            f"{n.recipients} recipient(s), {n.messages} message(s){groups}{replaced}"
+            f"{recipients}, {messages}{groups}{replaced}"
         )
 
 
@@ -227,7 +229,8 @@ def _import_one(
         return f"skipped {where}: unchanged since #{result[0]}"
     n = result.notices[0]
     replaced = f", replaces #{n.replaced[0]}" if n.replaced else ""
-    return f"published {where}: #{n.notice_id} → {n.recipients} recipient(s){replaced}"
+    recipients = t("en", "count_recipients", count=n.recipients)
+    return f"published {where}: #{n.notice_id} → {recipients}{replaced}"
 
 
 # ---------------------------------------------------------------- coverage and list

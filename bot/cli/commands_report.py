@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bot.cli.app import AppContext, fail, main, pass_app
+from bot.texts import t
 
 _BINARY = ("xlsx", "docx", "png")
 
@@ -82,7 +83,9 @@ def report(
         target.write_bytes(content)
     else:
         target.write_text(content + ("\n" if fmt == "text" else ""), encoding="utf-8")
-    click.echo(f"wrote {target} ({len(result.surveys)} surveys, {result.respondents} responses)")
+    survey_count = t("en", "count_surveys", count=len(result.surveys))
+    responses = t("en", "count_responses", count=result.respondents)
+    click.echo(f"wrote {target} ({survey_count}, {responses})")
 
 
 @main.command("import-forms")

@@ -8,6 +8,7 @@ import click
 
 from bot.cli.app import AppContext, fail, main, pass_app
 from bot.schedule.scheduler import JOBS, stored_jobs
+from bot.texts import t
 
 
 @main.group()
@@ -42,4 +43,4 @@ def schedule_run_now(app: AppContext, job_id: str) -> None:
     """Run one job immediately (its messages go out when `classpulse run` is running)."""
     app.migrate()
     queued = JOBS[job_id].run(app.db, app.settings, app.clock())
-    click.echo(f"{job_id}: {queued} messages queued")
+    click.echo(f"{job_id}: {t('en', 'count_messages', count=queued)} queued")

@@ -478,7 +478,7 @@ def _checked_text(ctx: Ctx, limit: int, empty_key: str) -> str | Step:
     if not text:
         return ctx.step().say(ctx.t(empty_key))
     if len(text) > limit:
-        return ctx.step().say(ctx.t("cr_too_long", length=len(text), limit=limit))
+        return ctx.step().say(ctx.t("cr_too_long", count=len(text), limit=limit))
     return text
 
 

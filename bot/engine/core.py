@@ -229,7 +229,7 @@ def step(state: State, event: IncomingEvent, world: World, routes: Routes) -> St
     """The engine's one entry point."""
     ctx = Ctx(state=state, event=event, world=world, routes=routes)
     if event.kind is EventKind.TEXT and len(event.text) > MAX_MESSAGE:
-        return ctx.step().say(ctx.t("message_too_long", length=len(event.text), limit=MAX_MESSAGE))
+        return ctx.step().say(ctx.t("message_too_long", count=len(event.text), limit=MAX_MESSAGE))
     if event.kind is EventKind.COMMAND:
         handler = routes.commands.get(event.command)
         if handler is None:

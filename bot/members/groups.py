@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.engine.events import Button, GroupEvent, Reply
-from bot.texts import LANGUAGES, add_texts, t
+from bot.texts import LANGUAGES, t
 from storage.db import Database
 from storage.repositories import conversations, people, school
 from storage.repositories import groups as repo
@@ -21,64 +21,6 @@ from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 
 BIND_ROLES = ("teacher", "class_teacher")
-
-add_texts(
-    {
-        "group_hello": {
-            "uk": "Вітаю! Я шкільний бот «{school}». Класний керівник може прив'язати цю групу "
-            "до класу командою /bind 7-А — тоді сюди надходитимуть запрошення на опитування. "
-            "У групі я нічого не збираю: відповіді даються лише в особистому чаті зі мною.",
-            "en": "Hello! I am the «{school}» school bot. A class teacher can bind this group "
-            "to a class with /bind 7-А, and survey invitations will be posted here. I collect "
-            "nothing in the group: answers are given only in a private chat with me.",
-        },
-        "group_bind_usage": {
-            "uk": "Вкажіть клас, наприклад: /bind 7-А",
-            "en": "Name the class, for example: /bind 7-А",
-        },
-        "group_unknown_class": {
-            "uk": "Класу «{klass}» немає в списку школи. Перевірте назву, наприклад: /bind 7-А",
-            "en": "There is no class «{klass}» in the school's list. Check the name, e.g. "
-            "/bind 7-А",
-        },
-        "group_not_registered": {
-            "uk": "Прив'язати групу може лише зареєстрований учитель цього класу або "
-            "адміністрація. Спершу напишіть мені в особисті повідомлення.",
-            "en": "Only a registered teacher of this class or the school administration can "
-            "bind a group. Please write to me privately first.",
-        },
-        "group_refused": {
-            "uk": "Вибачте, прив'язати групу до класу {klass} може лише вчитель цього класу "
-            "або адміністрація школи.",
-            "en": "Sorry, only a teacher of class {klass} or the school administration can "
-            "bind a group to it.",
-        },
-        "group_bound": {
-            "uk": "✅ Групу прив'язано до класу {klass}. Сюди надходитимуть запрошення на "
-            "опитування; відповідати на них можна лише в особистому чаті з ботом.",
-            "en": "✅ This group is now bound to class {klass}. Survey invitations will be "
-            "posted here; they are answered only in a private chat with the bot.",
-        },
-        "group_already_bound": {
-            "uk": "Група вже прив'язана до класу {klass}.",
-            "en": "This group is already bound to class {klass}.",
-        },
-        "group_unbound": {
-            "uk": "Групу відв'язано від класу {klass}. Запрошення сюди більше не надходитимуть.",
-            "en": "This group is no longer bound to class {klass}. No more invitations here.",
-        },
-        "group_not_bound": {
-            "uk": "Ця група не прив'язана до жодного класу.",
-            "en": "This group is not bound to any class.",
-        },
-        "group_invitation": {
-            "uk": "📝 Нове опитування для класу {klass}: «{title}».\n\nВідповіді анонімні й "
-            "даються в особистому чаті з ботом — натисніть кнопку нижче.",
-            "en": "📝 A new survey for class {klass}: “{title}”.\n\nAnswers are anonymous and "
-            "are given in a private chat with the bot — press the button below.",
-        },
-    }
-)
 
 
 def deep_link_argument(wave_id: int) -> str:

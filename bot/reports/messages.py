@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.channels.capabilities import capabilities
 from bot.engine.events import OutFile, Reply
-from bot.texts import add_texts, t
+from bot.texts import t
 from storage.db import Database
 from storage.repositories import people
 from storage.repositories.outbox import NewMessage, enqueue_many
@@ -33,28 +33,6 @@ _RENDER_LOCK = threading.Lock()
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-add_texts(
-    {
-        "digest_intro": {
-            "uk": "📊 Щотижневий звіт опитувань, {date}",
-            "en": "📊 Weekly survey report, {date}",
-        },
-        "final_report_intro": {
-            "uk": "📊 Опитування «{title}» (хвиля {label}) закрито. Підсумковий звіт:",
-            "en": "📊 The survey “{title}” (wave {label}) is closed. Final report:",
-        },
-        "report_file_png": {"uk": "Діаграма", "en": "Chart"},
-        "report_file_xlsx": {"uk": "Таблиця з усіма цифрами (XLSX)", "en": "All figures (XLSX)"},
-        "report_file_docx": {"uk": "Довідка (DOCX)", "en": "Report document (DOCX)"},
-        "report_files_elsewhere": {
-            "uk": "Файли звіту (діаграма, XLSX, DOCX) надсилаємо в Telegram; адміністратор "
-            "також може сформувати їх командою classpulse report.",
-            "en": "The report files (chart, XLSX, DOCX) are sent in Telegram; an administrator "
-            "can also make them with the classpulse report command.",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from bot.engine.events import Button, Reply
 from bot.reports.messages import queue_for_leaders, render_report
 from bot.settings import Settings
 from bot.surveys.admin import WaveError, close_wave, open_wave
-from bot.texts import add_texts, t
+from bot.texts import t
 from storage.db import Database
 from storage.repositories import conversations, people, reminders, waves
 from storage.repositories import outbox as outbox_repo
@@ -27,8 +27,6 @@ from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 
 logger = logging.getLogger(__name__)
-
-add_texts({"btn_take_survey": {"uk": "📝 Пройти опитування", "en": "📝 Take the survey"}})
 
 
 def _reports_dir(settings: Settings, now: datetime) -> Path:

@@ -417,7 +417,7 @@ def typed_input(ctx: Ctx) -> Step:
         if ctx.event.kind is not EventKind.TEXT:
             return ctx.step().say(ctx.t("text_expected"))
         if len(text) > MAX_TEXT_ANSWER:
-            return ctx.step().say(ctx.t("text_too_long", length=len(text), limit=MAX_TEXT_ANSWER))
+            return ctx.step().say(ctx.t("text_too_long", count=len(text), limit=MAX_TEXT_ANSWER))
         if not text.strip():
             return ctx.step().say(ctx.t("text_empty"))
         s.answers[q.id] = text.strip()
