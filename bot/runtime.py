@@ -33,7 +33,7 @@ from bot.conversation.service import ChatService
 from bot.delivery.contract import Transport
 from bot.delivery.outbox import AfterSent, OutboxSender
 from bot.logging_setup import register_secret
-from bot.settings import Settings
+from bot.settings import Settings, reveal
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ async def serve(
         settings.telegram_webhook_secret,
         settings.viber_auth_token,
     ):
-        register_secret(secret)
+        register_secret(reveal(secret))
     stop = stop or asyncio.Event()
     rt = Runtime(
         app_ctx,

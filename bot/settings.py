@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _QUIET_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -34,13 +34,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("data")
 
-    telegram_bot_token: str = ""
+    # Secrets: SecretStr, so a repr, a traceback or a validation error never shows them.
+    telegram_bot_token: SecretStr = SecretStr("")
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_bot_username: str = ""
     telegram_webhook_url: str = ""
-    telegram_webhook_secret: str = ""
+    telegram_webhook_secret: SecretStr = SecretStr("")
 
-    viber_auth_token: str = ""
+    viber_auth_token: SecretStr = SecretStr("")
     viber_bot_name: str = "classpulse"
     viber_bot_avatar: str = ""
     viber_bot_uri: str = ""
@@ -135,11 +136,11 @@ class Settings(BaseSettings):
 
     @property
     def telegram_enabled(self) -> bool:
-        return bool(self.telegram_bot_token)
+        return bool(reveal(self.telegram_bot_token))
 
     @property
     def viber_enabled(self) -> bool:
-        return bool(self.viber_auth_token)
+        return bool(reveal(self.viber_auth_token))
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -157,3 +158,8 @@ def load_settings(**overrides: object) -> Settings:
 
 def _is_secret(name: str) -> bool:
     return any(word in name for word in ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL"))
+
+
+def reveal(value: SecretStr | str) -> str:
+    """A secret's value, where it is handed to the library that needs it (and nowhere else)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value

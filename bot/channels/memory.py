@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from bot.conversation.service import ChatService
+from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
 from bot.engine.events import Button, EventKind, IncomingEvent, Reply
 
 
@@ -74,13 +75,33 @@ class MemoryUser:
 
 
 class MemoryChannel:
+    """A channel whose users are simulated, and an outbox `Transport` into their inboxes."""
+
     name: str
+    limits = ChannelLimits(per_second=10_000, per_chat_interval=0.0, per_chat_burst=100)
 
     def __init__(self, service: ChatService, name: str = "memory") -> None:
         self.service = service
         self.name = name
         self.counter = itertools.count(1)
         self.users: dict[str, MemoryUser] = {}
+
+    @property
+    def channel(self) -> str:
+        return self.name
+
+    def is_group(self, recipient: str) -> bool:
+        return False
+
+    async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
+        """The outbox sender's call: each row lands in its user's inbox."""
+        results = []
+        for delivery in deliveries:
+            reply = Reply.from_json(delivery.payload["reply"])
+            results.append(
+                Result(Outcome.SENT, message_id=await self.send(delivery.recipient, reply))
+            )
+        return results
 
     def user(self, user_id: str, display_name: str = "") -> MemoryUser:
         if user_id not in self.users:

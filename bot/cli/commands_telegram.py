@@ -9,6 +9,7 @@ import click
 from bot.channels.capabilities import OUTBOX_CHANNELS
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
 from bot.logging_setup import register_secret
+from bot.settings import reveal
 from storage.repositories import outbox
 
 
@@ -18,7 +19,7 @@ def telegram_group() -> None:
 
 
 def _require_token(app: AppContext) -> str:
-    token = app.settings.telegram_bot_token
+    token = reveal(app.settings.telegram_bot_token)
     if not token:
         fail("TELEGRAM_BOT_TOKEN is not set", code=2)
     register_secret(token)

@@ -133,7 +133,8 @@ def queue_group_invitations(
     """Queue one non-urgent invitation per group bound to a class of `wave`. Idempotent.
 
     `deep_link_base` is the bot's chat link, e.g. `https://t.me/classpulse_bot`
-    (`telegram_chat_link(username)`, bot/channels/capabilities.py); the button opens `...?start=w<wave id>`.
+    (`telegram_chat_link(username)`, bot/channels/capabilities.py); the button opens
+    `...?start=w<wave id>`.
     Call it in the transaction that opens the wave. Returns how many were queued.
     """
     url = f"{deep_link_base.rstrip('/')}?start={deep_link_argument(wave.id)}"

@@ -1,8 +1,8 @@
 """Scheduled work as plain functions: `(db, settings, now) -> messages queued`.
 
-The scheduler (bot/schedule/scheduler.py) and `classpulse schedule run-now` call these with the clock's
-`now`; tests call them directly. They only enqueue (the outbox sender delivers) and every row
-has an idempotency key, so running a job twice, or after a crash, never sends anything twice.
+The scheduler (bot/schedule/scheduler.py) and `classpulse schedule run-now` call these with the
+clock's `now`; tests call them directly. They only enqueue (the outbox sender delivers) and every
+row has an idempotency key, so running a job twice, or after a crash, never sends anything twice.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import LOCAL_CHANNELS
+from bot.criteria.service import queue_criteria_reminders
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, Reply
 from bot.reports.messages import queue_for_leaders, render_report
@@ -211,11 +212,7 @@ def _remind_wave(
 
 # ---------------------------------------------------------------- criteria notices
 def queue_criteria_reminders_job(db: Database, settings: Settings, now: datetime) -> int:
-    """Run the criteria notices' reminders (bot/criteria/service.py), if that feature is installed."""
-    try:
-        from bot.criteria.service import queue_criteria_reminders
-    except ImportError:
-        return 0
+    """Run the criteria notices' reminders (bot/criteria/service.py)."""
     with db.write() as session:
         return queue_criteria_reminders(session, now, settings)
 

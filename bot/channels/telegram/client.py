@@ -36,7 +36,7 @@ from bot.channels.telegram.transport import LIMITS, TelegramTransport
 from bot.conversation.service import ChatService
 from bot.delivery.contract import ChannelLimits
 from bot.logging_setup import register_secret
-from bot.settings import Settings
+from bot.settings import Settings, reveal
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -104,13 +104,13 @@ class TelegramAdapter:
         self.wake = wake
         self.webhook = bool(settings.telegram_webhook_url)
         self.poll_timeout = poll_timeout
-        self.webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
-        register_secret(settings.telegram_bot_token)
+        self.webhook_secret = reveal(settings.telegram_webhook_secret) or secrets.token_urlsafe(32)
+        register_secret(reveal(settings.telegram_bot_token))
         register_secret(self.webhook_secret)
         base = settings.telegram_api_base_url.rstrip("/")
         builder = (
             ApplicationBuilder()
-            .token(settings.telegram_bot_token)
+            .token(reveal(settings.telegram_bot_token))
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .request(request or HTTPXRequest(connection_pool_size=64))

@@ -21,7 +21,7 @@ from bot.channels.viber.inbound import ViberAdapter
 from bot.channels.viber.transport import ViberTransport
 from bot.channels.viber.webhook import viber_routes
 from bot.context import utc_now
-from bot.settings import Settings
+from bot.settings import Settings, reveal
 from storage.db import Database
 
 if TYPE_CHECKING:  # bot.cli imports this module for its commands
@@ -47,10 +47,10 @@ class ViberParts:
 
 
 def client_from_settings(settings: Settings) -> ViberClient:
-    if not settings.viber_auth_token:
+    if not reveal(settings.viber_auth_token):
         raise ViberSetupError("VIBER_AUTH_TOKEN is not set")
     return ViberClient(
-        settings.viber_auth_token,
+        reveal(settings.viber_auth_token),
         settings.viber_bot_name,
         settings.viber_bot_avatar,
         settings.viber_api_base_url,

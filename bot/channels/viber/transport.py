@@ -1,4 +1,4 @@
-"""ViberTransport: the outbox sender's view of Viber (see bot/delivery/contract.py for the contract).
+"""ViberTransport: the outbox sender's view of Viber (the contract: bot/delivery/contract.py).
 
 One delivery -> `send_message`; several with one payload -> `broadcast_message` (300 receivers a
 request, each `failed_list` entry answered on its own). What Viber's answers mean:

@@ -1,7 +1,7 @@
 """The Viber webhook route: size limit, signature on the raw bytes, then the adapter.
 
-Not `bot.channels.webapp.json_webhook_route`: `conversation_started` must be answered with a body (the
-welcome message), so the adapter decides the answer; the body limit is shared.
+Not `bot.channels.webapp.json_webhook_route`: `conversation_started` must be answered with a
+body (the welcome message), so the adapter decides the answer; the body limit is shared.
 
 Order matters: nothing is parsed before the body is bounded (413) and its
 `X-Viber-Content-Signature` (HMAC-SHA256 of the raw body, key = auth token) is checked in
