@@ -2,23 +2,24 @@
 
 The rest of the app calls only these:
 
-    report = build_report(db, settings)                      # every survey's open/last wave
-    report = build_report(db, settings, ["assessment-students"], wave_label="2024-2025",
+    report = build_report(db, options)                      # every survey's open/last wave
+    report = build_report(db, options, ["assessment-students"], wave_label="2024-2025",
                           class_name="7-А", role=None)
     summary: str = render(report, "text")                   # the director's messenger summary
     data: str = render(report, "json")                      # also "xlsx" | "docx" | "png" -> bytes
     paths = write_all(report, Path("out"))                  # report.txt/.json/.xlsx/.docx, charts
-    result = import_forms(db, settings, Path("export.csv"), "assessment-teachers", "2024-2025")
+    result = import_forms(db, options, Path("export.csv"), "assessment-teachers", "2024-2025")
 
 Errors a user can cause raise ReportError or ImportFailed with a one-line message.
 Counting happens in the database (storage/repositories/analytics.py); pandas only reshapes the
-small aggregated frames. Cells based on fewer than `settings.min_group_size` people are hidden,
+small aggregated frames. Cells based on fewer than `options.min_group_size` people are hidden,
 with complementary suppression (see analytics/suppression.py).
 """
 
 from __future__ import annotations
 
 from analytics.forms_import import ImportFailed, ImportResult, import_forms
+from analytics.options import AnalyticsOptions
 from analytics.records import Report
 from analytics.report_model import build_report
 from analytics.reports import FORMATS, charts, render, write_all
@@ -26,6 +27,7 @@ from analytics.waves_select import ReportError
 
 __all__ = [
     "FORMATS",
+    "AnalyticsOptions",
     "ImportFailed",
     "ImportResult",
     "Report",

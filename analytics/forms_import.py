@@ -1,6 +1,6 @@
 """Import a Google Forms responses export as a closed wave (source "import") of a survey.
 
-    result = import_forms(db, settings, Path("teachers.csv"), "assessment-teachers")
+    result = import_forms(db, options, Path("teachers.csv"), "assessment-teachers")
 
 All or nothing: the file is read and checked completely first, then written in one transaction;
 any problem raises ImportFailed and leaves the database as it was. The same file (by SHA-256 of
@@ -23,7 +23,7 @@ from analytics.forms_timestamps import (
     parse_timestamp,
     school_year,
 )
-from bot.settings import Settings
+from analytics.options import AnalyticsOptions
 from storage.db import Database
 from storage.repositories.imports import (
     NewResponse,
@@ -219,7 +219,7 @@ def _timestamp_column(header: list[str]) -> int | None:
 
 def import_forms(
     db: Database,
-    settings: Settings,
+    options: AnalyticsOptions,
     path: Path,
     survey_slug: str,
     wave_label: str | None = None,
@@ -264,7 +264,7 @@ def import_forms(
     fallback_day = max(moments).date() if moments else date.today()
     role = survey.audience[0]
     class_names = sorted({c for _, c, _ in rows.responses if c})
-    tz = settings.tz
+    tz = options.tz
     with db.write() as session:
         # Checked again inside the transaction: another import may have won the race.
         if wave_for_import_hash(session, digest) is not None:
@@ -276,7 +276,7 @@ def import_forms(
         survey_id = (
             sync_survey(session, survey).id if needs_sync else latest_survey(session, survey.id).id  # type: ignore[union-attr]
         )
-        classes = {c.name: c.id for c in add_classes(session, settings.school_name, class_names)}
+        classes = {c.name: c.id for c in add_classes(session, options.school_name, class_names)}
         wave = create_wave(
             session,
             survey_id,

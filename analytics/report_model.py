@@ -1,7 +1,7 @@
 """Build the one `Report` every renderer (text, json, xlsx, docx, png) reads.
 
-    report = build_report(db, settings)                        # every survey's open/last wave
-    report = build_report(db, settings, ["assessment-students"], wave_label="2024-2025",
+    report = build_report(db, options)                        # every survey's open/last wave
+    report = build_report(db, options, ["assessment-students"], wave_label="2024-2025",
                           class_name="7-А")
 
 Gaps compare the role groups (teacher, student, parent) over all the waves in the report: each
@@ -18,11 +18,11 @@ from analytics import constructs
 from analytics.aggregate import Scope, WaveCounts, load_wave_counts
 from analytics.distribution import question_results
 from analytics.labels import COMPARED_ROLES, role_group
+from analytics.options import AnalyticsOptions
 from analytics.rates import response_rates
 from analytics.records import RateRow, Report, SurveyResult, TrendResult
 from analytics.trend import construct_changes, option_changes
 from analytics.waves_select import ReportError, previous_wave, select_waves
-from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import analytics as repo
 from storage.repositories.school import class_by_name
@@ -105,7 +105,7 @@ def withheld_positives(result: SurveyResult, wave_id: int) -> set[tuple[int, str
 
 def build_report(
     db: Database,
-    settings: Settings,
+    options: AnalyticsOptions,
     survey_slugs: list[str] | None = None,
     wave_label: str | None = None,
     class_name: str | None = None,
@@ -116,7 +116,7 @@ def build_report(
 
     Raises ReportError for an unknown survey, wave, class or role.
     """
-    k = settings.min_group_size
+    k = options.min_group_size
     with db.read() as session:
         scope = _scope(session, class_name, role)
         all_waves = list_waves(session)
@@ -142,8 +142,8 @@ def build_report(
                 trends.append(trend)
         gaps = constructs.gaps(constructs.positive_frame(datas, withheld), k)
     return Report(
-        school_name=settings.school_name,
-        generated_at=(now or datetime.now(UTC)).astimezone(settings.tz),
+        school_name=options.school_name,
+        generated_at=(now or datetime.now(UTC)).astimezone(options.tz),
         min_group_size=k,
         surveys=tuple(surveys),
         gaps=gaps,

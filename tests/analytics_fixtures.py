@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from analytics import AnalyticsOptions
+from bot.settings import Settings
 from storage.db import Database
 from storage.repositories.imports import NewResponse, bulk_add_responses
 from storage.repositories.school import add_classes
@@ -23,6 +25,16 @@ STUDENTS = "assessment-students"
 PARENTS = "assessment-parents"
 STUDENT_CLASSES = {"5-А": 15, "6-А": 14, "7-А": 15, "8-А": 14, "9-А": 13}  # 71 students
 PARENT_CLASSES = {"5-А": 17, "6-А": 16, "7-А": 16, "8-А": 16, "9-А": 15}  # 80 parents
+
+
+def options(settings: Settings, **changes: Any) -> AnalyticsOptions:
+    """What the app passes to analytics, from the test's settings (`changes` override)."""
+    values: dict[str, Any] = {
+        "school_name": settings.school_name,
+        "tz": settings.tz,
+        "min_group_size": settings.min_group_size,
+    }
+    return AnalyticsOptions(**{**values, **changes})
 
 
 @dataclass(frozen=True)

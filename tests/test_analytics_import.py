@@ -18,6 +18,7 @@ from storage.repositories.school import list_classes
 from storage.repositories.surveys import sync_survey
 from storage.repositories.waves import list_waves
 from storage.survey_schema import parse_survey
+from tests.analytics_fixtures import options
 
 TEACHERS = "assessment-teachers"
 STUDENTS = "assessment-students"
@@ -80,11 +81,11 @@ def test_forms_csv_english_with_commas_inside_options(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     path = _write(tmp_path, "teachers.csv", _csv(TEACHERS_ROWS).encode())
-    result = import_forms(db, settings, path, TEACHERS)
+    result = import_forms(db, options(settings), path, TEACHERS)
     assert (result.survey, result.wave, result.responses) == (TEACHERS, "2024-2025", 3)
     assert result.unknown_columns == ("B 'Email Address'",)
     assert result.missing_questions == ("3", "4", "6")
-    report = build_report(db, settings.model_copy(update={"min_group_size": 1}), [TEACHERS])
+    report = build_report(db, options(settings, min_group_size=1), [TEACHERS])
     questions = {q.id: q for q in report.surveys[0].questions}
     support = {o.label: o.count for o in questions["q2"].options}
     assert support["впроваджую творчі, пошукові завдання"] == 2
@@ -134,18 +135,16 @@ def test_sheet_csv_in_any_encoding_and_delimiter(
     db: Database, settings: Settings, tmp_path: Path, encoding: str, delimiter: str
 ) -> None:
     data = _csv(STUDENT_ROWS, delimiter).encode(encoding)
-    result = import_forms(db, settings, _write(tmp_path, "students.csv", data), STUDENTS)
+    result = import_forms(db, options(settings), _write(tmp_path, "students.csv", data), STUDENTS)
     assert result.responses == 3
     assert result.classes == ("7-А", "8-Б")
     assert result.unknown_columns == ()
-    report = build_report(db, settings.model_copy(update={"min_group_size": 1}), [STUDENTS])
+    report = build_report(db, options(settings, min_group_size=1), [STUDENTS])
     questions = {q.id: q for q in report.surveys[0].questions}
     assert [o.count for o in questions["q2"].options] == [1, 1, 1, 0]
     assert [o.count for o in questions["q9"].options] == [1, 0, 0, 1, 1, 1]
     assert questions["q11"].answered == 2
-    by_class = build_report(
-        db, settings.model_copy(update={"min_group_size": 1}), [STUDENTS], class_name="7-А"
-    )
+    by_class = build_report(db, options(settings, min_group_size=1), [STUDENTS], class_name="7-А")
     assert by_class.surveys[0].respondents == 2
 
 
@@ -179,9 +178,11 @@ def test_xlsx_from_the_sheet(db: Database, settings: Settings, tmp_path: Path) -
     ws.append([datetime(2024, 10, 4, 9, 30), "Іноді", "з групи класу у Viber", None])
     out = io.BytesIO()
     wb.save(out)
-    result = import_forms(db, settings, _write(tmp_path, "parents.xlsx", out.getvalue()), PARENTS)
+    result = import_forms(
+        db, options(settings), _write(tmp_path, "parents.xlsx", out.getvalue()), PARENTS
+    )
     assert (result.wave, result.responses) == ("2024-2025", 2)
-    report = build_report(db, settings.model_copy(update={"min_group_size": 1}), [PARENTS])
+    report = build_report(db, options(settings, min_group_size=1), [PARENTS])
     questions = {q.id: q for q in report.surveys[0].questions}
     assert [o.count for o in questions["q1"].options] == [1, 0, 1, 0]  # "Так, завжди" is one option
     assert [o.count for o in questions["q4"].options] == [1, 0, 0, 1, 0, 1]
@@ -194,7 +195,9 @@ def test_us_sheet_dates_are_month_first(db: Database, settings: Settings, tmp_pa
         ["2/14/2025 10:15:00", "Частково"],
         ["9/1/2025 8:00:00", "Частково"],
     ]
-    result = import_forms(db, settings, _write(tmp_path, "t.csv", _csv(rows).encode()), TEACHERS)
+    result = import_forms(
+        db, options(settings), _write(tmp_path, "t.csv", _csv(rows).encode()), TEACHERS
+    )
     assert result.wave == "2024-2026"  # February 2025 and 1 September 2025: two school years
     with db.read() as session:
         (wave,) = list_waves(session)
@@ -205,10 +208,10 @@ def test_wave_label_option_and_refusal_of_an_existing_label(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     first = _write(tmp_path, "a.csv", _csv(TEACHERS_ROWS).encode())
-    import_forms(db, settings, first, TEACHERS, "весна-2025")
+    import_forms(db, options(settings), first, TEACHERS, "весна-2025")
     other = _write(tmp_path, "b.csv", _csv(TEACHERS_ROWS[:2]).encode())
     with pytest.raises(ImportFailed, match="already has a wave 'весна-2025'"):
-        import_forms(db, settings, other, TEACHERS, "весна-2025")
+        import_forms(db, options(settings), other, TEACHERS, "весна-2025")
     assert _state(db)[0] == [(TEACHERS, "весна-2025")]
 
 
@@ -216,9 +219,9 @@ def test_the_same_file_twice_changes_nothing(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     path = _write(tmp_path, "teachers.csv", _csv(TEACHERS_ROWS).encode())
-    import_forms(db, settings, path, TEACHERS)
+    import_forms(db, options(settings), path, TEACHERS)
     before = _state(db)
-    again = import_forms(db, settings, path, TEACHERS, "інша-мітка")
+    again = import_forms(db, options(settings), path, TEACHERS, "інша-мітка")
     assert again.duplicate
     assert again.lines() == [
         "This file was already imported as assessment-teachers wave 2024-2025; nothing changed."
@@ -232,7 +235,7 @@ def test_unknown_values_are_listed_with_rows_and_nothing_is_written(
     rows = [*STUDENT_ROWS, ["16.02.2025 9:00:00", "9-В", "Не впевнений", "від батьків", "Так"]]
     path = _write(tmp_path, "students.csv", _csv(rows).encode())
     with pytest.raises(ImportFailed) as failure:
-        import_forms(db, settings, path, STUDENTS)
+        import_forms(db, options(settings), path, STUDENTS)
     lines = failure.value.lines()
     assert lines[0] == "2 problem(s) in students.csv; nothing was imported:"
     assert "row 5" in lines[1] and "matches no option: 'Не впевнений'" in lines[1]
@@ -262,12 +265,12 @@ questions:
         ["2025/02/14 10:16:00 AM EET", "музика"],
     ]
     result = import_forms(
-        db, settings, _write(tmp_path, "c.csv", _csv(rows).encode()), "club-survey"
+        db, options(settings), _write(tmp_path, "c.csv", _csv(rows).encode()), "club-survey"
     )
     assert [str(p) for p in result.kept_as_other] == [
         "row 2, column '1. Які гуртки ви відвідуєте?': matches no option: 'шахи'"
     ]
-    report = build_report(db, settings.model_copy(update={"min_group_size": 1}), ["club-survey"])
+    report = build_report(db, options(settings, min_group_size=1), ["club-survey"])
     q1 = report.surveys[0].questions[0]
     assert [o.count for o in q1.options] == [0, 1, 1]
     assert q1.other is not None and q1.other.count == 1
@@ -287,7 +290,7 @@ def test_all_or_nothing_when_the_write_fails_midway(
     monkeypatch.setattr(forms_import, "bulk_add_responses", fail_after_writing)
     path = _write(tmp_path, "students.csv", _csv(STUDENT_ROWS).encode())
     with pytest.raises(RuntimeError):
-        import_forms(db, settings, path, STUDENTS)
+        import_forms(db, options(settings), path, STUDENTS)
     assert _state(db) == ([], 0, [])  # no wave, no response, no class created
 
 
@@ -312,7 +315,7 @@ def test_broken_files_fail_clearly(
     db: Database, settings: Settings, tmp_path: Path, name: str, data: bytes, message: str
 ) -> None:
     with pytest.raises(ImportFailed, match=message):
-        import_forms(db, settings, _write(tmp_path, name, data), TEACHERS)
+        import_forms(db, options(settings), _write(tmp_path, name, data), TEACHERS)
     assert _state(db) == ([], 0, [])
 
 
@@ -325,7 +328,9 @@ def test_bad_timestamp_and_class_are_problems(
         ["14.02.2025 10:00", "!!", "Частково", "", ""],
     ]
     with pytest.raises(ImportFailed) as failure:
-        import_forms(db, settings, _write(tmp_path, "s.csv", _csv(rows).encode()), STUDENTS)
+        import_forms(
+            db, options(settings), _write(tmp_path, "s.csv", _csv(rows).encode()), STUDENTS
+        )
     problems = [str(p) for p in failure.value.problems]
     assert problems == [
         "row 2, column 'Позначка часу': not a date: 'вчора'",
@@ -336,7 +341,7 @@ def test_bad_timestamp_and_class_are_problems(
 def test_unknown_survey(db: Database, settings: Settings, tmp_path: Path) -> None:
     path = _write(tmp_path, "t.csv", _csv(TEACHERS_ROWS).encode())
     with pytest.raises(ImportFailed, match="unknown survey 'nope'"):
-        import_forms(db, settings, path, "nope")
+        import_forms(db, options(settings), path, "nope")
 
 
 def test_without_timestamps_the_label_is_the_file_name(
@@ -344,6 +349,6 @@ def test_without_timestamps_the_label_is_the_file_name(
 ) -> None:
     rows = [[T_UNDERSTAND, "Клас"], ["Частково", "7-А"], ["Здебільшого", ""]]
     path = _write(tmp_path, "вчителі-весна.csv", _csv(rows).encode())
-    result = import_forms(db, settings, path, TEACHERS)
+    result = import_forms(db, options(settings), path, TEACHERS)
     assert (result.wave, result.responses, result.classes) == ("вчителі-весна", 2, ("7-А",))
     assert result.warnings == ("2 row(s) without a timestamp: dated like the latest response",)

@@ -13,7 +13,7 @@ from storage.repositories.school import add_classes
 from storage.repositories.surveys import sync_survey
 from storage.repositories.waves import create_wave
 from storage.survey_schema import bundled_surveys_dir, load_survey_file
-from tests.analytics_fixtures import STUDENTS, seed_previous_students, seed_school
+from tests.analytics_fixtures import STUDENTS, options, seed_previous_students, seed_school
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ def _bot_wave(db: Database, registered: dict[str, int], completed: dict[str, int
 
 def test_rates_per_class_and_total(db: Database, settings: Settings) -> None:
     _bot_wave(db, {"7-А": 20, "7-Б": 10, "8-А": 12}, {"7-А": 15, "7-Б": 6, "8-А": 9})
-    report = build_report(db, settings, [STUDENTS])
+    report = build_report(db, options(settings), [STUDENTS])
     rows = [(r.class_name, r.registered, r.completed, r.rate) for r in report.response_rates]
     assert rows == [
         ("7-А", 20, 15, 75.0),
@@ -63,7 +63,7 @@ def test_rates_per_class_and_total(db: Database, settings: Settings) -> None:
 
 def test_small_class_rate_is_hidden_with_a_partner(db: Database, settings: Settings) -> None:
     _bot_wave(db, {"7-А": 20, "7-Б": 10, "8-А": 12}, {"7-А": 15, "7-Б": 3, "8-А": 9})
-    report = build_report(db, settings, [STUDENTS])
+    report = build_report(db, options(settings), [STUDENTS])
     rows = {r.class_name: r for r in report.response_rates}
     assert rows["7-Б"].suppressed and rows["7-Б"].completed is None and rows["7-Б"].rate is None
     # total 27 - 15 - 9 would give 7-Б's 3 back: the smallest other class goes too
@@ -75,7 +75,7 @@ def test_small_class_rate_is_hidden_with_a_partner(db: Database, settings: Setti
 
 def test_imported_waves_have_no_rate(db: Database, settings: Settings) -> None:
     seed_school(db)
-    rows = build_report(db, settings).response_rates
+    rows = build_report(db, options(settings)).response_rates
     assert [(r.survey, r.rate, r.note) for r in rows] == [
         ("assessment-teachers", None, "import"),
         ("assessment-students", None, "import"),
@@ -86,7 +86,7 @@ def test_imported_waves_have_no_rate(db: Database, settings: Settings) -> None:
 def test_trend_against_the_previous_wave(db: Database, settings: Settings) -> None:
     seed_school(db)
     seed_previous_students(db)  # imported later, but dated a year earlier
-    report = build_report(db, settings, [STUDENTS])
+    report = build_report(db, options(settings), [STUDENTS])
     assert report.surveys[0].wave == "2024-2025"
     (trend,) = report.trend
     assert (trend.wave, trend.previous_wave) == ("2024-2025", "2023-2024")
@@ -112,6 +112,6 @@ def test_trend_against_the_previous_wave(db: Database, settings: Settings) -> No
 def test_report_on_the_earlier_wave_by_label(db: Database, settings: Settings) -> None:
     seed_school(db)
     seed_previous_students(db)
-    report = build_report(db, settings, [STUDENTS], wave_label="2023-2024")
+    report = build_report(db, options(settings), [STUDENTS], wave_label="2023-2024")
     assert report.surveys[0].respondents == 60
     assert report.trend == ()

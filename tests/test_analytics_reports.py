@@ -15,14 +15,14 @@ from analytics import build_report, charts, render, write_all
 from analytics.records import Report
 from bot.settings import Settings
 from storage.db import Database
-from tests.analytics_fixtures import seed_previous_students, seed_school
+from tests.analytics_fixtures import options, seed_previous_students, seed_school
 
 
 @pytest.fixture
 def report(db: Database, settings: Settings) -> Report:
     seed_school(db)
     seed_previous_students(db)
-    return build_report(db, settings)
+    return build_report(db, options(settings))
 
 
 def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:
@@ -71,7 +71,7 @@ def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Rep
 
 def test_docx_subject_names_the_school_year(db: Database, settings: Settings) -> None:
     seed_school(db)
-    doc = Document(io.BytesIO(bytes(render(build_report(db, settings), "docx"))))
+    doc = Document(io.BytesIO(bytes(render(build_report(db, options(settings)), "docx"))))
     assert "у 2024-2025 навчальному році" in doc.paragraphs[1].text
 
 
@@ -110,9 +110,9 @@ def test_no_waves_yet_is_a_clear_error(db: Database, settings: Settings) -> None
     from analytics import ReportError
 
     with pytest.raises(ReportError, match="no waves yet"):
-        build_report(db, settings)
+        build_report(db, options(settings))
     seed_school(db)
     with pytest.raises(ReportError, match="survey 'assessment-parents' has no wave '1999'"):
-        build_report(db, settings, ["assessment-parents"], wave_label="1999")
+        build_report(db, options(settings), ["assessment-parents"], wave_label="1999")
     with pytest.raises(ReportError, match="unknown class '12-Я'"):
-        build_report(db, settings, class_name="12-Я")
+        build_report(db, options(settings), class_name="12-Я")

@@ -12,20 +12,20 @@ from analytics import build_report, render
 from analytics.records import Report
 from bot.settings import Settings
 from storage.db import Database
-from tests.analytics_fixtures import PARENTS, SEED, STUDENTS, TEACHERS, seed_school
+from tests.analytics_fixtures import PARENTS, SEED, STUDENTS, TEACHERS, options, seed_school
 
 
 @pytest.fixture
 def report(db: Database, settings: Settings) -> Report:
     seed_school(db)
-    return build_report(db, settings)
+    return build_report(db, options(settings))
 
 
 @pytest.fixture
 def open_report(db: Database, settings: Settings) -> Report:
     """Minimum group 1: nothing suppressed, so every seed figure is visible."""
     seed_school(db)
-    return build_report(db, settings.model_copy(update={"min_group_size": 1}))
+    return build_report(db, options(settings, min_group_size=1))
 
 
 def _question(report: Report, survey: str, qid: str) -> Any:
@@ -163,7 +163,7 @@ def test_free_texts_need_ten_writers(report: Report) -> None:
 
 def test_class_filter_narrows_and_hides_texts(db: Database, settings: Settings) -> None:
     seed_school(db)
-    report = build_report(db, settings, [PARENTS], class_name="7а")
+    report = build_report(db, options(settings), [PARENTS], class_name="7а")
     assert report.class_name == "7-А"
     assert report.surveys[0].respondents == 16
     q8 = next(q for q in report.surveys[0].questions if q.id == "q8")
@@ -175,6 +175,6 @@ def test_class_filter_narrows_and_hides_texts(db: Database, settings: Settings) 
 
 def test_role_filter_keeps_that_roles_survey(db: Database, settings: Settings) -> None:
     seed_school(db)
-    report = build_report(db, settings, role="student")
+    report = build_report(db, options(settings), role="student")
     assert [s.id for s in report.surveys] == [STUDENTS]
     assert report.ranked_gaps() == []

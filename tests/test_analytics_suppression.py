@@ -13,7 +13,7 @@ from analytics import build_report, render
 from analytics.suppression import suppress_columns, suppress_line, suppress_with_blocks
 from bot.settings import Settings
 from storage.db import Database
-from tests.analytics_fixtures import PARENTS, STUDENTS, Q, add_wave
+from tests.analytics_fixtures import PARENTS, STUDENTS, Q, add_wave, options
 
 
 def test_primary_suppression_hides_one_to_four() -> None:
@@ -97,7 +97,7 @@ TRICKY = (
 @pytest.fixture
 def tricky_json(db: Database, settings: Settings) -> dict[str, Any]:
     add_wave(db, PARENTS, "2025", TRICKY, opens=datetime(2025, 3, 1, tzinfo=UTC))
-    return dict(json.loads(str(render(build_report(db, settings, [PARENTS]), "json"))))
+    return dict(json.loads(str(render(build_report(db, options(settings), [PARENTS]), "json"))))
 
 
 def test_subtraction_attack_recovers_nothing(tricky_json: dict[str, Any]) -> None:
@@ -131,7 +131,7 @@ def test_withheld_positive_share_also_leaves_the_gap(db: Database, settings: Set
         (20, {"q12": Q("single", (5, 5, 5, 5))}),
         opens=datetime(2025, 3, 1, tzinfo=UTC),
     )
-    report = build_report(db, settings)
+    report = build_report(db, options(settings))
     fairness = next(g for g in report.gaps if g.construct == "fairness")
     assert fairness.positive["parent"] is None
     assert fairness.positive["student"] == 50.0
@@ -140,6 +140,6 @@ def test_withheld_positive_share_also_leaves_the_gap(db: Database, settings: Set
 
 def test_min_group_size_comes_from_settings(db: Database, settings: Settings) -> None:
     add_wave(db, PARENTS, "2025", TRICKY, opens=datetime(2025, 3, 1, tzinfo=UTC))
-    report = build_report(db, settings.model_copy(update={"min_group_size": 2}), [PARENTS])
+    report = build_report(db, options(settings, min_group_size=2), [PARENTS])
     q5 = next(q for q in report.surveys[0].questions if q.id == "q5")
     assert [o.count for o in q5.options] == [20, 10, 8, 2]

@@ -39,7 +39,7 @@ def report(
     out: str,
 ) -> None:
     """Build the survey report (text for the director, JSON, XLSX, DOCX "Довідка", PNG charts)."""
-    from analytics import ReportError, build_report, charts, render, write_all
+    from analytics import AnalyticsOptions, ReportError, build_report, charts, render, write_all
 
     if not surveys and not all_surveys:
         fail("give --survey ID (repeatable) or --all")
@@ -48,7 +48,11 @@ def report(
     try:
         result = build_report(
             app.db,
-            app.settings,
+            AnalyticsOptions(
+                school_name=app.settings.school_name,
+                tz=app.settings.tz,
+                min_group_size=app.settings.min_group_size,
+            ),
             list(surveys) or None,
             wave_label=wave_label,
             class_name=class_name,
@@ -95,10 +99,14 @@ def report(
 @pass_app
 def import_forms_command(app: AppContext, file: Path, survey: str, wave_label: str | None) -> None:
     """Import a Google Forms responses export (CSV or XLSX) as a closed wave of SURVEY."""
-    from analytics import ImportFailed, import_forms
+    from analytics import AnalyticsOptions, ImportFailed, import_forms
 
     try:
-        result = import_forms(app.db, app.settings, file, survey, wave_label)
+        settings = app.settings
+        options = AnalyticsOptions(
+            school_name=settings.school_name, tz=settings.tz, min_group_size=settings.min_group_size
+        )
+        result = import_forms(app.db, options, file, survey, wave_label)
     except ImportFailed as exc:
         fail("\n".join(exc.lines()))
     for line in result.lines():

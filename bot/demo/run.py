@@ -243,9 +243,14 @@ def _director_report(
     db: Database, settings: Settings, out: Path, echo: Callable[[str], None]
 ) -> dict[str, Any]:
     """The director's report at the end of the demo (text on screen, files in `out`)."""
-    from analytics import build_report, render, write_all  # pandas: only when needed
+    from analytics import AnalyticsOptions, build_report, render, write_all  # pandas: lazily
 
-    report = build_report(db, settings)
+    report = build_report(
+        db,
+        AnalyticsOptions(
+            school_name=settings.school_name, tz=settings.tz, min_group_size=settings.min_group_size
+        ),
+    )
     text = render(report, "text")
     assert isinstance(text, str)
     files = write_all(report, out)

@@ -95,14 +95,24 @@ def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int
 # ---------------------------------------------------------------- reports
 def send_final_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
     """Queue a wave's report (summary, chart, XLSX, DOCX) to the directors and admins."""
-    from analytics import ReportError, build_report  # pandas: only when a report is made
+    from analytics import AnalyticsOptions, ReportError, build_report  # pandas: lazily
 
     with db.read() as session:
         wave = waves.get_wave(session, wave_id)
     if wave is None:
         return 0
     try:
-        report = build_report(db, settings, [wave.slug], wave_label=wave.label, now=now)
+        report = build_report(
+            db,
+            AnalyticsOptions(
+                school_name=settings.school_name,
+                tz=settings.tz,
+                min_group_size=settings.min_group_size,
+            ),
+            [wave.slug],
+            wave_label=wave.label,
+            now=now,
+        )
     except ReportError as exc:
         logger.warning("no final report for wave %s: %s", wave_id, exc)
         return 0
@@ -122,10 +132,18 @@ def send_final_report(db: Database, settings: Settings, wave_id: int, now: datet
 
 def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
     """Queue the digest of every survey's open (else latest) wave; once per local day."""
-    from analytics import ReportError, build_report
+    from analytics import AnalyticsOptions, ReportError, build_report
 
     try:
-        report = build_report(db, settings, now=now)
+        report = build_report(
+            db,
+            AnalyticsOptions(
+                school_name=settings.school_name,
+                tz=settings.tz,
+                min_group_size=settings.min_group_size,
+            ),
+            now=now,
+        )
     except ReportError as exc:
         logger.info("no digest: %s", exc)
         return 0
