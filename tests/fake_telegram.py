@@ -1,25 +1,35 @@
-"""A small fake Telegram Bot API server for tests and the benchmark.
+"""A fake Telegram Bot API: its logic, without any transport.
 
-Real python-telegram-bot talks HTTP to it (base_url = `fake.base_url + "/bot"`), as aiogram's
-tests fake the session rather than the library. Standard library only: a ThreadingHTTPServer
-on 127.0.0.1 with a random port, in a daemon thread.
+python-telegram-bot reaches it through one of two fronts, as aiogram's tests fake the session
+rather than the library (PTB's serialisation, answer parsing and errors stay real):
+- `FakeRequest` (tests/fake_telegram_request.py), a `telegram.request.BaseRequest` answered in
+  process: no sockets, no threads. What the tests use.
+- `FakeTelegramServer` (tests/fake_telegram_server.py), the same over real HTTP on 127.0.0.1:
+  for the benchmark and the few tests of code that builds its own `HTTPXRequest`.
 
 What it does:
 - records every call (`calls`, `calls_to(method)`), keeps every chat's messages as the user
   sees them now (`view(chat_id)`, `last(chat_id)`, `button(chat_id, label)`), edits included;
 - serves getUpdates from a queue the test fills (`push_text`, `push_callback`,
-  `push_my_chat_member`, `push_update`), long-polling like Telegram;
+  `push_my_chat_member`, `push_update`), long-polling like Telegram: a getUpdates call waits
+  until an update is queued (or its timeout passes); an update leaves the queue once a later
+  getUpdates confirms it (`unconfirmed_updates()`);
+- wakes whoever waits on it at every call and every queued update: `await fake.until(check)`
+  re-checks `check` then, no polling;
 - optionally enforces Telegram's limits (`enforce_limits=True`): 30 messages in any second
   overall, a private chat a bucket of 3 refilled at 1/s, a group 20 in any minute; over them it
   answers 429 with `parameters.retry_after`, and counts them (`too_many`);
 - answers as told (`fail(...)`): 403 for a chat, a 400, a 500, a 429 with retry_after, ...;
-- `latency` delays every answer (to catch a sender in flight).
+- `hold(method, nth)` keeps the answer to one call in flight (the chat shows the message, the
+  caller waits) until `release()`: a sender killed at that moment is a sender killed mid-request.
+
+Thread-safe: the HTTP front answers from its own threads while a test reads on its loop.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -28,9 +38,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456789"
 BOT_ID = 123456789
@@ -41,6 +49,8 @@ SEND_METHODS = {
     "sendDocument",
     "sendPhoto",
 }
+NOT_FOUND: dict[str, Any] = {"ok": False, "error_code": 404, "description": "Not Found"}
+Answer = tuple[int, dict[str, Any]]
 
 
 @dataclass
@@ -95,70 +105,28 @@ class FakeTelegram:
         username: str = "classpulse_test_bot",
         token: str = TOKEN,
         enforce_limits: bool = False,
-        latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.username = username
         self.token = token
         self.enforce_limits = enforce_limits
-        self.latency = latency
         self.clock = clock
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self.too_many = 0
-        self._lock = threading.Condition()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # for the HTTP front's threads
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._chats: dict[int, dict[int, Shown]] = defaultdict(dict)
-        self._chat_types: dict[int, str] = {}
         self._callback_ids = itertools.count(1)
         self._window: deque[float] = deque()  # accepted sends in the last second
         self._groups: dict[int, deque[float]] = defaultdict(deque)
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, stamp)
-        self._server: ThreadingHTTPServer | None = None
-
-    # ------------------------------------------------------------ lifecycle
-    def start(self) -> FakeTelegram:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                fake._serve(self)
-
-            do_GET = do_POST
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that hung up mid long-poll (the bot stopping) is normal
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._hold: tuple[str, int] | None = None  # (method, nth call) whose answer waits
+        self._held = False
 
     # ------------------------------------------------------------ test controls
     def fail(
@@ -173,6 +141,16 @@ class FakeTelegram:
     ) -> None:
         with self._lock:
             self.failures.append(Failure(code, description, method, chat_id, retry_after, times))
+
+    def hold(self, method: str, nth: int) -> None:
+        """The `nth` call to `method` is carried out, but answered only after `release()`."""
+        with self._lock:
+            self._hold, self._held = (method, nth), True
+
+    def release(self) -> None:
+        with self._lock:
+            self._held = False
+            self._notify()
 
     def user(self, user_id: int, first_name: str = "Олена", language_code: str = "uk") -> dict:
         return {
@@ -195,7 +173,7 @@ class FakeTelegram:
         with self._lock:
             update.setdefault("update_id", next(self._update_ids))
             self._updates.append(update)
-            self._lock.notify_all()
+            self._notify()
         return update
 
     def text_update(
@@ -207,48 +185,50 @@ class FakeTelegram:
         chat_type: str = "private",
         reply_to: int | None = None,
     ) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids[chat_id]),
-            "date": int(time.time()),
-            "chat": self.chat(chat_id, chat_type),
-            "from": self.user(user_id or chat_id),
-            "text": text,
-        }
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        if reply_to is not None:
-            shown = self._chats[chat_id].get(reply_to)
-            message["reply_to_message"] = {
-                "message_id": reply_to,
+        with self._lock:
+            message: dict[str, Any] = {
+                "message_id": next(self._message_ids[chat_id]),
                 "date": int(time.time()),
                 "chat": self.chat(chat_id, chat_type),
-                "text": shown.text if shown else "",
+                "from": self.user(user_id or chat_id),
+                "text": text,
             }
-        return {"update_id": next(self._update_ids), "message": message}
+            if text.startswith("/"):
+                length = len(text.split()[0])
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            if reply_to is not None:
+                shown = self._chats[chat_id].get(reply_to)
+                message["reply_to_message"] = {
+                    "message_id": reply_to,
+                    "date": int(time.time()),
+                    "chat": self.chat(chat_id, chat_type),
+                    "text": shown.text if shown else "",
+                }
+            return {"update_id": next(self._update_ids), "message": message}
 
     def push_text(self, chat_id: int, text: str, **kw: Any) -> dict[str, Any]:
         return self.push_update(self.text_update(chat_id, text, **kw))
 
     def callback_update(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
-        shown = self._chats[chat_id].get(message_id)
-        message: dict[str, Any] = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": self.chat(chat_id),
-            "from": {"id": BOT_ID, "is_bot": True, "first_name": "ClassPulse"},
-            "text": shown.text if shown else "",
-        }
-        return {
-            "update_id": next(self._update_ids),
-            "callback_query": {
-                "id": str(next(self._callback_ids)),
-                "from": self.user(chat_id),
-                "chat_instance": f"ci{chat_id}",
-                "message": message,
-                "data": data,
-            },
-        }
+        with self._lock:
+            shown = self._chats[chat_id].get(message_id)
+            message: dict[str, Any] = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": self.chat(chat_id),
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "ClassPulse"},
+                "text": shown.text if shown else "",
+            }
+            return {
+                "update_id": next(self._update_ids),
+                "callback_query": {
+                    "id": str(next(self._callback_ids)),
+                    "from": self.user(chat_id),
+                    "chat_instance": f"ci{chat_id}",
+                    "message": message,
+                    "data": data,
+                },
+            }
 
     def push_callback(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
         return self.push_update(self.callback_update(chat_id, message_id, data))
@@ -304,7 +284,8 @@ class FakeTelegram:
             ]
 
     def sent_count(self) -> int:
-        return sum(len(msgs) for msgs in self._chats.values())
+        with self._lock:
+            return sum(len(msgs) for msgs in self._chats.values())
 
     def duplicates(self) -> int:
         """Messages whose (chat, text) was sent before: what a crash could cost."""
@@ -318,50 +299,124 @@ class FakeTelegram:
             seen.add(key)
         return dup
 
-    # ------------------------------------------------------------ the server side
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
-        path = urlparse(handler.path).path
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        prefix = f"/bot{self.token}/"
-        if not path.startswith(prefix):
-            self._respond(
-                handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            )
-            return
-        method = path[len(prefix) :]
-        params = _parse_params(handler.headers.get("Content-Type", ""), body)
-        if method == "getUpdates":
-            status, answer = 200, {"ok": True, "result": self._get_updates(params)}
-        else:
-            if self.latency:
-                time.sleep(self.latency)
+    def unconfirmed_updates(self) -> int:
+        """Queued updates that no getUpdates call has confirmed yet (by a later offset)."""
+        with self._lock:
+            return len(self._updates)
+
+    # ------------------------------------------------------------ waiting
+    async def until(self, check: Callable[[], object], timeout: float = 5.0) -> None:
+        """Wait until `check()` is truthy (and does not raise), re-checked at every call the
+        fake receives and every update queued; fail with its last error after `timeout`."""
+        last: list[BaseException] = []
+
+        def holds() -> bool:
+            try:
+                return bool(check())
+            except (AssertionError, LookupError) as exc:
+                last[:] = [exc]
+                return False
+
+        if not await self.wait_for(holds, timeout):
+            raise AssertionError(f"condition not met in {timeout}s: {last[-1] if last else ''}")
+
+    async def wait_for(self, check: Callable[[], bool], timeout: float | None) -> bool:
+        """True once `check()` holds, False if `timeout` passes first (None: no limit)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            waiter = (loop, asyncio.Event())
             with self._lock:
-                status, answer = self._answer(method, params)
-        self._respond(handler, status, answer)
+                if check():
+                    return True
+                self._waiters.add(waiter)  # before the lock goes: no change is missed
+            try:
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter[1].wait(), remaining)
+            finally:
+                with self._lock:
+                    self._waiters.discard(waiter)
 
-    @staticmethod
-    def _respond(handler: BaseHTTPRequestHandler, status: int, answer: dict[str, Any]) -> None:
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(params.get("offset") or 0)
-        timeout = min(float(params.get("timeout") or 0), 1.0)  # short polls: quick shutdowns
+    def wait_for_blocking(self, check: Callable[[], bool], timeout: float) -> bool:
+        """The same for a thread (the HTTP front)."""
         deadline = time.monotonic() + timeout
+        with self._changed:
+            while not check():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def _notify(self) -> None:
+        """Something changed (the lock is held): wake every waiter, on any thread or loop."""
+        self._changed.notify_all()
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, event in self._waiters:
+            if loop is running:
+                event.set()
+            else:
+                with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                    loop.call_soon_threadsafe(event.set)
+
+    # ------------------------------------------------------------ the API, for the fronts
+    def method_for(self, path: str) -> str | None:
+        """The Bot API method a request path names (`/bot<token>/<method>`), if any."""
+        _, found, method = path.partition(f"/bot{self.token}/")
+        return method if found and method else None
+
+    async def request(self, method: str, params: dict[str, Any]) -> Answer:
+        """One call, answered in process (awaits long polling and a held answer)."""
+        if method == "getUpdates":
+            timeout = self._confirm(params)
+            await self.wait_for(lambda: bool(self._updates), timeout)
+            return self._pending()
+        answer, held = self._call(method, params)
+        if held:
+            await self.wait_for(lambda: not self._held, None)
+        return answer
+
+    def request_blocking(self, method: str, params: dict[str, Any], poll_cap: float) -> Answer:
+        """One call, answered on a thread; long polls last at most `poll_cap` seconds."""
+        if method == "getUpdates":
+            timeout = min(self._confirm(params), poll_cap)
+            self.wait_for_blocking(lambda: bool(self._updates), timeout)
+            return self._pending()
+        answer, held = self._call(method, params)
+        if held:
+            self.wait_for_blocking(lambda: not self._held, 3600.0)
+        return answer
+
+    def _confirm(self, params: dict[str, Any]) -> float:
+        """Record a getUpdates call, drop the updates its offset confirms; its timeout."""
+        offset = int(params.get("offset") or 0)
         with self._lock:
             self.calls.append(Call("getUpdates", params, self.clock()))
-            while True:
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                if self._updates or time.monotonic() >= deadline:
-                    return list(self._updates)
-                self._lock.wait(max(deadline - time.monotonic(), 0.0))
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._notify()
+        return float(params.get("timeout") or 0)
 
-    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _pending(self) -> Answer:
+        with self._lock:
+            return 200, {"ok": True, "result": list(self._updates)}
+
+    def _call(self, method: str, params: dict[str, Any]) -> tuple[Answer, bool]:
+        """Answer a call; True too if its answer is to be held."""
+        with self._lock:
+            answer = self._answer(method, params)
+            held = False
+            if self._hold is not None and self._hold[0] == method:
+                held = self._held and len(self.calls_to(method)) == self._hold[1]
+            self._notify()
+            return answer, held
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Answer:
         now = self.clock()
         call = Call(method, params, now)
         self.calls.append(call)
@@ -392,7 +447,7 @@ class FakeTelegram:
             if method.startswith(("set", "delete", "answer", "close", "logOut")):
                 return 200, {"ok": True, "result": True}
             call.status = 404
-            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 404, NOT_FOUND
         try:
             return 200, {"ok": True, "result": handler(params)}
         except _ApiError as exc:
@@ -555,29 +610,3 @@ def _keyboard(params: dict[str, Any]) -> list[list[dict[str, str]]]:
         [{k: v for k, v in b.items() if k in ("text", "callback_data", "url")} for b in row]
         for row in markup.get("inline_keyboard", [])
     ]
-
-
-def _parse_params(content_type: str, body: bytes) -> dict[str, Any]:
-    """PTB posts form-encoded fields (complex ones as JSON text), or multipart with files."""
-    if not body:
-        return {}
-    if content_type.startswith("application/json"):
-        data = json.loads(body)
-        return data if isinstance(data, dict) else {}
-    if content_type.startswith("multipart/form-data"):
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-        )
-        params: dict[str, Any] = {}
-        for part in message.iter_parts():
-            name = str(part.get_param("name", header="content-disposition") or "")
-            filename = part.get_filename()
-            payload = part.get_payload(decode=True)
-            if filename:
-                params[f"{name}_filename"] = filename
-                params[name] = filename
-            else:
-                raw = payload if isinstance(payload, bytes) else b""
-                params[name] = raw.decode("utf-8", "replace")
-        return params
-    return {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}

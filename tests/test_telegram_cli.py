@@ -1,4 +1,5 @@
-"""`classpulse telegram ...` against the fake Bot API."""
+"""`classpulse telegram ...` against the fake Bot API, over real HTTP: the commands build their
+own PTB Bot with HTTPXRequest."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from bot.cli import main
 from bot.cli.app import AppContext
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram_server import FakeTelegramServer
 from tests.telegram_harness import telegram_settings
 
 
 def test_whoami_set_commands_and_outbox(settings: Settings) -> None:
-    with FakeTelegram() as fake:
-        app = AppContext(settings=telegram_settings(settings, fake))
+    fake = FakeTelegram()
+    with FakeTelegramServer(fake) as server:
+        app = AppContext(settings=telegram_settings(settings, fake, server.base_url))
         runner = CliRunner()
         who = runner.invoke(main, ["telegram", "whoami"], obj=app)
         assert who.exit_code == 0, who.output

@@ -1,4 +1,7 @@
-"""`serve`: the runtime starts the adapter and the sender, and stops them on request."""
+"""`serve`: the runtime starts the adapter and the sender, and stops them on request.
+
+`serve` builds the adapter with its own HTTPXRequest: PTB reaches the fake Bot API over real
+HTTP here (tests/fake_telegram_server.py), which keeps that path covered."""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ from starlette.routing import BaseRoute
 
 from bot.app import telegram_component
 from bot.cli.app import AppContext
-from bot.delivery.contract import Transport
 from bot.runtime import Runtime, serve
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_harness import eventually, seed_school, telegram_settings
+from tests.fake_telegram_server import FakeTelegramServer
+from tests.telegram_harness import Transport, seed_school, telegram_settings
 
 
 class Probe:
@@ -33,8 +36,9 @@ class Probe:
 
 
 def test_serve_runs_telegram_and_components_until_stopped(settings: Settings) -> None:
-    with FakeTelegram() as fake:
-        app = AppContext(settings=telegram_settings(settings, fake))
+    fake = FakeTelegram()
+    with FakeTelegramServer(fake) as server:
+        app = AppContext(settings=telegram_settings(settings, fake, server.base_url))
         data = seed_school(app.db, app.settings)
         probe = Probe()
 
@@ -45,7 +49,7 @@ def test_serve_runs_telegram_and_components_until_stopped(settings: Settings) ->
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, [telegram_component, probe_factory], stop))
             fake.push_text(1001, f"/start {data.parent_code}")
-            await eventually(lambda: "Погоджуєтесь" in fake.last(1001).text, timeout=10)
+            await fake.until(lambda: "Погоджуєтесь" in fake.last(1001).text, timeout=10)
             stop.set()
             await asyncio.wait_for(task, 10)
 

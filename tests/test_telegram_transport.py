@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.channels.telegram.transport import TelegramTransport, split_text
-from bot.delivery.contract import Delivery, Outcome, Result
 from bot.engine.events import Button, OutFile, Reply
 from tests.fake_telegram import FakeTelegram
-from tests.test_outbox_telegram import bot_for
+from tests.telegram_harness import (
+    Delivery,
+    Outcome,
+    Result,
+    TelegramTransport,
+    split_text,
+    transport_bot,
+)
 
 CHAT = 777
 
@@ -27,61 +32,61 @@ def test_long_texts_are_split_at_line_breaks() -> None:
 
 def test_replies_edits_files_and_answers(tmp_path: Path) -> None:
     async def scenario() -> None:
-        with FakeTelegram() as fake:
-            async with bot_for(fake) as bot:
-                transport = TelegramTransport(bot)
+        fake = FakeTelegram()
+        async with transport_bot(fake) as bot:
+            transport = TelegramTransport(bot)
 
-                async def send(reply: Reply) -> Result:
-                    (result,) = await transport.send_batch([delivery(reply)])
-                    return result
+            async def send(reply: Reply) -> Result:
+                (result,) = await transport.send_batch([delivery(reply)])
+                return result
 
-                buttons = ((Button("Так", "~a:1:0:0"),), (Button("Сайт", url="https://x.ua"),))
-                sent = await send(Reply("Питання 1", buttons))
-                assert sent.outcome is Outcome.SENT and sent.message_id == "1"
-                assert fake.last(CHAT).buttons == [
-                    [{"text": "Так", "callback_data": "~a:1:0:0"}],
-                    [{"text": "Сайт", "url": "https://x.ua"}],
-                ]
-                # Keyboard-only edit, then an echo edit that removes the keyboard.
-                toggled = ((Button("✓ Так", "~a:1:0:0"),),)
-                await send(Reply("Питання 1", toggled, edit_ref=f"{CHAT}:1", keyboard_only=True))
-                assert fake.last(CHAT).labels() == ["✓ Так"]
-                echo = await send(Reply("Ваша відповідь: Так", edit_ref=f"{CHAT}:1"))
-                assert echo.outcome is Outcome.SENT
-                assert (fake.last(CHAT).text, fake.last(CHAT).buttons) == (
-                    "Ваша відповідь: Так",
-                    [],
-                )
-                # The same edit again: "message is not modified" is harmless.
-                again = await send(Reply("Ваша відповідь: Так", edit_ref=f"{CHAT}:1"))
-                assert again.outcome is Outcome.SENT
-                # A message that cannot be edited any more: sent anew.
-                gone = await send(Reply("Нове", edit_ref=f"{CHAT}:99"))
-                assert gone.message_id == "2" and fake.last(CHAT).text == "Нове"
-                # Over 4096 characters: several messages, one result.
-                long = await send(Reply("а" * 5000))
-                assert long.outcome is Outcome.SENT and len(fake.view(CHAT)) == 4
-                # A document with its caption.
-                path = tmp_path / "criteria.pdf"
-                path.write_bytes(b"%PDF-1.4 test")
-                doc = await send(
-                    Reply("Критерії з математики", file=OutFile(str(path), "criteria.pdf", "x"))
-                )
-                assert doc.outcome is Outcome.SENT
-                assert fake.last(CHAT).document == "criteria.pdf"
-                assert fake.last(CHAT).text == "Критерії з математики"
-                # A file a teacher sent in Telegram goes out again by its file_id.
-                by_id = await send(
-                    Reply("Критерії", file=OutFile("telegram-file:BQACAgI", "c.pdf", "x"))
-                )
-                assert by_id.outcome is Outcome.SENT
-                assert fake.last(CHAT).document == "BQACAgI"
-                # A missing file and an unusable payload fail with a reason, no crash.
-                missing = await send(Reply("x", file=OutFile(str(tmp_path / "no.pdf"), "n", "x")))
-                assert missing.outcome is Outcome.FAILED and "file" in missing.error
-                (bad,) = await transport.send_batch(
-                    [Delivery(9, "telegram", "abc", {"nope": 1}, "reply", True, 1)]
-                )
-                assert bad.outcome is Outcome.FAILED
+            buttons = ((Button("Так", "~a:1:0:0"),), (Button("Сайт", url="https://x.ua"),))
+            sent = await send(Reply("Питання 1", buttons))
+            assert sent.outcome is Outcome.SENT and sent.message_id == "1"
+            assert fake.last(CHAT).buttons == [
+                [{"text": "Так", "callback_data": "~a:1:0:0"}],
+                [{"text": "Сайт", "url": "https://x.ua"}],
+            ]
+            # Keyboard-only edit, then an echo edit that removes the keyboard.
+            toggled = ((Button("✓ Так", "~a:1:0:0"),),)
+            await send(Reply("Питання 1", toggled, edit_ref=f"{CHAT}:1", keyboard_only=True))
+            assert fake.last(CHAT).labels() == ["✓ Так"]
+            echo = await send(Reply("Ваша відповідь: Так", edit_ref=f"{CHAT}:1"))
+            assert echo.outcome is Outcome.SENT
+            assert (fake.last(CHAT).text, fake.last(CHAT).buttons) == (
+                "Ваша відповідь: Так",
+                [],
+            )
+            # The same edit again: "message is not modified" is harmless.
+            again = await send(Reply("Ваша відповідь: Так", edit_ref=f"{CHAT}:1"))
+            assert again.outcome is Outcome.SENT
+            # A message that cannot be edited any more: sent anew.
+            gone = await send(Reply("Нове", edit_ref=f"{CHAT}:99"))
+            assert gone.message_id == "2" and fake.last(CHAT).text == "Нове"
+            # Over 4096 characters: several messages, one result.
+            long = await send(Reply("а" * 5000))
+            assert long.outcome is Outcome.SENT and len(fake.view(CHAT)) == 4
+            # A document with its caption.
+            path = tmp_path / "criteria.pdf"
+            path.write_bytes(b"%PDF-1.4 test")
+            doc = await send(
+                Reply("Критерії з математики", file=OutFile(str(path), "criteria.pdf", "x"))
+            )
+            assert doc.outcome is Outcome.SENT
+            assert fake.last(CHAT).document == "criteria.pdf"
+            assert fake.last(CHAT).text == "Критерії з математики"
+            # A file a teacher sent in Telegram goes out again by its file_id.
+            by_id = await send(
+                Reply("Критерії", file=OutFile("telegram-file:BQACAgI", "c.pdf", "x"))
+            )
+            assert by_id.outcome is Outcome.SENT
+            assert fake.last(CHAT).document == "BQACAgI"
+            # A missing file and an unusable payload fail with a reason, no crash.
+            missing = await send(Reply("x", file=OutFile(str(tmp_path / "no.pdf"), "n", "x")))
+            assert missing.outcome is Outcome.FAILED and "file" in missing.error
+            (bad,) = await transport.send_batch(
+                [Delivery(9, "telegram", "abc", {"nope": 1}, "reply", True, 1)]
+            )
+            assert bad.outcome is Outcome.FAILED
 
     asyncio.run(scenario())

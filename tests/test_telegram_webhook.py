@@ -3,62 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
-import uvicorn
 from sqlalchemy import func, select
 
-from bot.channels.telegram.client import TelegramAdapter
-from bot.channels.webapp import TELEGRAM_SECRET_HEADER, build_app, telegram_webhook_route
-from bot.conversation.service import ChatService
-from bot.delivery.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedEvent
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_harness import FAST, eventually, seed_school, telegram_settings
+from tests.telegram_harness import TELEGRAM_SECRET_HEADER, running_bot, seed_school, webhook_client
 
 SECRET = "s3cret-webhook-token_for-tests"
 PARENT = 1001
-
-
-@asynccontextmanager
-async def webhook_bot(
-    fake: FakeTelegram, settings: Settings, db: Database
-) -> AsyncIterator[tuple[httpx.AsyncClient, OutboxSender]]:
-    settings = telegram_settings(
-        settings,
-        fake,
-        telegram_webhook_url="https://school.example/telegram/webhook",
-        telegram_webhook_secret=SECRET,
-    )
-    service = ChatService(db, settings)
-    holder: list[OutboxSender] = []
-    adapter = TelegramAdapter(settings, db, service, wake=lambda: holder[0].wake(), limits=FAST)
-    sender = OutboxSender(db, {"telegram": adapter.transport}, settings)
-    holder.append(sender)
-    await adapter.start()
-    app = build_app([telegram_webhook_route(adapter.webhook_secret, adapter.feed_webhook)])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    stop = asyncio.Event()
-    sending = asyncio.create_task(sender.run_forever(stop))
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client, sender
-    finally:
-        stop.set()
-        server.should_exit = True
-        await serving
-        await sending
-        await adapter.stop()
 
 
 def counts(db: Database) -> tuple[int, int]:
@@ -75,42 +30,46 @@ def test_webhook_processes_a_duplicate_update_once_and_refuses_wrong_secrets(
     data = seed_school(db, settings)
 
     async def scenario() -> None:
-        with FakeTelegram() as fake:
-            async with webhook_bot(fake, settings, db) as (client, _sender):
-                (set_webhook,) = fake.calls_to("setWebhook")
-                assert set_webhook.params["secret_token"] == SECRET
-                assert set_webhook.params["url"] == "https://school.example/telegram/webhook"
+        fake = FakeTelegram()
+        webhook = {
+            "telegram_webhook_url": "https://school.example/telegram/webhook",
+            "telegram_webhook_secret": SECRET,
+        }
+        async with running_bot(fake, settings, db, **webhook) as bot, webhook_client(bot) as client:
+            (set_webhook,) = fake.calls_to("setWebhook")
+            assert set_webhook.params["secret_token"] == SECRET
+            assert set_webhook.params["url"] == "https://school.example/telegram/webhook"
 
-                update = fake.text_update(PARENT, f"/start {data.parent_code}")
-                # Wrong or missing secret: 403, nothing stored, nothing sent.
-                for headers in ({TELEGRAM_SECRET_HEADER: "wrong"}, {}):
-                    answer = await client.post("/telegram/webhook", json=update, headers=headers)
-                    assert answer.status_code == 403
-                await asyncio.sleep(0.2)
-                assert counts(db) == (0, 0)
-                assert fake.calls_to("sendMessage") == []
+            update = fake.text_update(PARENT, f"/start {data.parent_code}")
+            # Wrong or missing secret: 403, nothing stored, nothing sent.
+            for headers in ({TELEGRAM_SECRET_HEADER: "wrong"}, {}):
+                answer = await client.post("/telegram/webhook", json=update, headers=headers)
+                assert answer.status_code == 403
+            await bot.settle()
+            assert counts(db) == (0, 0)
+            assert fake.calls_to("sendMessage") == []
 
-                good = {TELEGRAM_SECRET_HEADER: SECRET}
-                bad_json = await client.post("/telegram/webhook", content=b"{no", headers=good)
-                assert bad_json.status_code == 400
-                huge = await client.post(
-                    "/telegram/webhook", content=b"x" * (1024 * 1024 + 1), headers=good
-                )
-                assert huge.status_code == 413
-                # A JSON object that is no update: 200 (so Telegram stops), then dropped.
-                junk = await client.post("/telegram/webhook", json={"foo": [1]}, headers=good)
-                assert junk.status_code == 200
+            good = {TELEGRAM_SECRET_HEADER: SECRET}
+            bad_json = await client.post("/telegram/webhook", content=b"{no", headers=good)
+            assert bad_json.status_code == 400
+            huge = await client.post(
+                "/telegram/webhook", content=b"x" * (1024 * 1024 + 1), headers=good
+            )
+            assert huge.status_code == 413
+            # A JSON object that is no update: 200 (so Telegram stops), then dropped.
+            junk = await client.post("/telegram/webhook", json={"foo": [1]}, headers=good)
+            assert junk.status_code == 200
 
-                # Telegram re-delivers an update (same update_id): answered once.
-                for _ in range(2):
-                    answer = await client.post("/telegram/webhook", json=update, headers=good)
-                    assert answer.status_code == 200
-                await eventually(lambda: "Погоджуєтесь" in fake.last(PARENT).text)
-                await asyncio.sleep(0.3)
-                assert len(fake.calls_to("sendMessage", PARENT)) == 1
-                assert counts(db) == (1, 1)
+            # Telegram re-delivers an update (same update_id): answered once.
+            for _ in range(2):
+                answer = await client.post("/telegram/webhook", json=update, headers=good)
+                assert answer.status_code == 200
+            await bot.settle()
+            assert "Погоджуєтесь" in fake.last(PARENT).text
+            assert len(fake.calls_to("sendMessage", PARENT)) == 1
+            assert counts(db) == (1, 1)
 
-                health = await client.get("/healthz")
-                assert health.json() == {"status": "ok"}
+            health = await client.get("/healthz")
+            assert health.json() == {"status": "ok"}
 
     asyncio.run(scenario())

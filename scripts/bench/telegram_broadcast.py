@@ -1,5 +1,6 @@
 """Broadcast one invitation to N private chats through a fake Bot API that enforces Telegram's
 limits (429 when exceeded): first through the outbox, then with `bot.send_message` in a loop.
+PTB reaches the fake over real HTTP (tests/fake_telegram_server.py), as it reaches Telegram.
 
     .venv/bin/python scripts/bench/telegram_broadcast.py [--recipients 3000]
 
@@ -34,6 +35,7 @@ from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.repositories import outbox  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.fake_telegram_server import FakeTelegramServer  # noqa: E402
 
 LIMIT = 30.0
 TEXT = "📝 Нове опитування: «Анкета для батьків». Це займе кілька хвилин, відповіді анонімні."
@@ -57,8 +59,8 @@ class Figures:
         )
 
 
-def _bot(fake: FakeTelegram) -> Any:
-    return build_bot(fake.token, fake.base_url)
+def _bot(fake: FakeTelegram, server: FakeTelegramServer) -> Any:
+    return build_bot(fake.token, server.base_url)
 
 
 def _span(fake: FakeTelegram) -> float:
@@ -72,8 +74,9 @@ async def with_outbox(recipients: int, workdir: Path) -> Figures:
     db = Database(url)
     settings = Settings(_env_file=None, database_url=url, quiet_hours="")
     now = datetime.now(UTC)
-    with FakeTelegram(enforce_limits=True) as fake:
-        async with _bot(fake) as bot:
+    fake = FakeTelegram(enforce_limits=True)
+    with FakeTelegramServer(fake) as server:
+        async with _bot(fake, server) as bot:
             started = time.monotonic()
             with db.write() as session:  # a wave opening: one insert
                 outbox.enqueue_many(
@@ -113,8 +116,9 @@ async def with_outbox(recipients: int, workdir: Path) -> Figures:
 
 async def plain_loop(recipients: int) -> Figures:
     """What one writes without an outbox: send in a loop, sleep when told to."""
-    with FakeTelegram(enforce_limits=True) as fake:
-        async with _bot(fake) as bot:
+    fake = FakeTelegram(enforce_limits=True)
+    with FakeTelegramServer(fake) as server:
+        async with _bot(fake, server) as bot:
             for i in range(recipients):
                 while True:
                     try:
@@ -135,8 +139,9 @@ async def plain_loop(recipients: int) -> Figures:
 
 async def plain_gather(recipients: int) -> Figures:
     """The same, all at once with asyncio.gather (what one tries when the loop is slow)."""
-    with FakeTelegram(enforce_limits=True) as fake:
-        async with _bot(fake) as bot:
+    fake = FakeTelegram(enforce_limits=True)
+    with FakeTelegramServer(fake) as server:
+        async with _bot(fake, server) as bot:
 
             async def one(chat_id: int) -> None:
                 while True:
