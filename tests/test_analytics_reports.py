@@ -89,6 +89,26 @@ def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Rep
     assert "<5" not in table_cells
 
 
+def test_docx_recommendations_name_the_construct_and_question_of_each_figure(
+    report: Report,
+) -> None:
+    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+    recommendations = [p.text for p in doc.paragraphs if p.style.name == "List Number"]
+    criteria = next(r for r in recommendations if r.startswith("Систематично оприлюднювати"))
+    assert (
+        "«Розуміння критеріїв оцінювання»: учні — 59,2 % (питання 2), батьки — 65 % (питання 5)"
+        in criteria
+    )
+    assert "«Інформування про критерії оцінювання»: учні — 28,4 % (питання 11)" in criteria
+    gap = next(r for r in recommendations if r.startswith("Подолати розрив"))
+    assert (
+        "«Розуміння критеріїв оцінювання»: вчителі — 100 % (питання 7), учні — 59,2 % "
+        "(питання 2); різниця 40,8 в. п." in gap
+    )
+    fairness = next(r for r in recommendations if r.startswith("Пояснювати й аргументувати"))
+    assert "«Справедливість і задоволеність оцінюванням»: учні — 52,1 % (питання 12)" in fairness
+
+
 def test_docx_is_printed_on_a4(report: Report) -> None:
     doc = Document(io.BytesIO(bytes(render(report, "docx"))))
     for section in doc.sections:
