@@ -209,3 +209,28 @@ def seed_previous_students(db: Database) -> None:
         opens=datetime(2024, 2, 10, tzinfo=UTC),
         classes=dict.fromkeys(STUDENT_CLASSES, 12),  # 60 students, 12 in each class
     )
+
+
+def parents_export(rows: int = 19) -> list[list[str]]:
+    """The parents' Google Form as the school downloads it: every question, with Google's hints
+    after the titles; of `rows` parents, 8 understand the criteria ("у повній мірі"/"здебільшого")
+    — the 42.1 % that used to become the teachers' figure."""
+    definition = load_survey_file(bundled_surveys_dir() / f"{PARENTS}.yaml")
+    hints = {"single": " Виберіть лише один варіант.", "multi": " Виберіть усе, що підходить."}
+    header = ["Позначка часу", "Клас"] + [
+        f"{q.number}. {q.title}{hints.get(q.kind, '')}" for q in definition.questions
+    ]
+    out = [header]
+    for i in range(rows):
+        cells = [f"{1 + i % 28:02d}.02.2025 10:{i:02d}:00", "7-А"]
+        for q in definition.questions:
+            if q.kind == "text":
+                cells.append("Все влаштовує" if i % 3 == 0 else "")
+            elif q.kind == "multi":
+                cells.append(", ".join(q.options[j] for j in (i % 6, (i + 2) % 6)))
+            elif q.id == "q5":
+                cells.append(q.options[i % 2 if i < 8 else 2 + i % 2])
+            else:
+                cells.append(q.options[i % len(q.options)])
+        out.append(cells)
+    return out
