@@ -12,8 +12,9 @@ The rest of the app calls only these:
 
 Errors a user can cause raise ReportError or ImportFailed with a one-line message.
 Counting happens in the database (storage/repositories/analytics.py); pandas only reshapes the
-small aggregated frames. Cells based on fewer than `options.min_group_size` people are hidden,
-with complementary suppression (see analytics/suppression.py).
+small aggregated frames. A group of respondents (class x role) smaller than
+`options.min_group_size` is hidden and left out of every figure of every report, so that no
+subtraction can give it back; shown groups show every count (see analytics/suppression.py).
 """
 
 from __future__ import annotations

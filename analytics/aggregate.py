@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from analytics.labels import ROLE_GROUPS, role_group
+from analytics.suppression import Slice, split_slices
 from storage.repositories import analytics as repo
 from storage.repositories.waves import WaveInfo
 from storage.survey_schema import SurveyDef
@@ -36,11 +37,14 @@ class Scope:
 
 @dataclass(frozen=True)
 class WaveCounts:
+    """A wave's counts over the *shown* slices of the scope (see analytics/suppression.py)."""
+
     wave: WaveInfo
     survey: SurveyDef
-    respondents: dict[str, int]  # role group -> responses in scope
+    respondents: dict[str, int]  # role group -> responses in the shown slices of the scope
     counts: pd.DataFrame  # columns: group, question_id, option, n
     answered: pd.DataFrame  # columns: group, question_id, n
+    hidden: tuple[Slice, ...] = ()  # slices of the scope left out of every figure
 
     @property
     def total_respondents(self) -> int:
@@ -55,50 +59,114 @@ class WaveCounts:
         return {str(k): int(v) for k, v in totals.items()}
 
 
-def _respondents(session: Session, wave_id: int, scope: Scope) -> dict[str, int]:
-    out: dict[str, int] = {}
+def slice_filters(hidden: tuple[Slice, ...]) -> list[repo.SliceFilter]:
+    """The stored roles of each hidden slice, for the repository's queries."""
+    return [(class_id, ROLE_GROUPS.get(group, (group,))) for class_id, group in hidden]
+
+
+def _slices(session: Session, wave_id: int, scope: Scope) -> dict[Slice, int]:
+    """Respondents per slice (class, role group) of the wave within the scope."""
+    out: dict[Slice, int] = {}
     wanted = scope.roles
     for class_id, role, n in repo.respondent_counts(session, wave_id):
         if scope.class_id is not None and class_id != scope.class_id:
             continue
         if wanted is not None and role not in wanted:
             continue
-        group = role_group(role)
-        out[group] = out.get(group, 0) + n
+        key = (class_id, role_group(role))
+        out[key] = out.get(key, 0) + n
     return out
 
 
-def load_wave_counts(
-    session: Session, wave: WaveInfo, survey: SurveyDef, scope: Scope
-) -> WaveCounts:
-    """Run the wave's GROUP BY queries (two at most) and shape the results."""
-    respondents = _respondents(session, wave.id, scope)
-    groups = sorted(respondents)
-    # One role group and no class filter: the join to `responses` is not needed, and the
-    # count is a covering-index scan. Otherwise group by the stored role and map it.
+def _subtract(
+    rows: dict[tuple[str, str, int], int], hidden_rows: list[tuple[str, str, int, int]]
+) -> None:
+    """Take the hidden slices' counts out of the scope's (same keys: group, question, option)."""
+    for key in ((g, q, o) for g, q, o, _ in hidden_rows):
+        rows.setdefault(key, 0)
+    for group, question, option, n in hidden_rows:
+        rows[(group, question, option)] -= n
+    for key in [key for key, n in rows.items() if n <= 0]:
+        del rows[key]
+
+
+def _count_rows(
+    session: Session, wave_id: int, scope: Scope, groups: list[str], hidden: list[Slice]
+) -> dict[tuple[str, str, int], int]:
+    """(group, question, option) -> answers, over the shown slices of the scope."""
+    # One role group shown: no need to split by role, and without a class filter the count is
+    # a covering-index scan (no join). The few hidden slices are counted apart and subtracted.
     by_role = len(groups) > 1
-    class_id = scope.class_id
-    roles = scope.roles
-    raw = repo.option_counts(session, wave.id, class_id=class_id, roles=roles, by_role=by_role)
-    only = groups[0] if groups else "?"
+    only = groups[0]
+    raw = repo.option_counts(
+        session, wave_id, class_id=scope.class_id, roles=scope.roles, by_role=by_role
+    )
+    rows: dict[tuple[str, str, int], int] = {}
+    for q, o, r, n in raw:
+        key = (role_group(r) if r is not None else only, q, OTHER if o is None else o)
+        rows[key] = rows.get(key, 0) + n
+    hidden_rows = [
+        (role_group(r) if by_role and r is not None else only, q, OTHER if o is None else o, n)
+        for q, o, r, n in repo.slice_option_counts(session, wave_id, slice_filters(tuple(hidden)))
+    ]
+    _subtract(rows, hidden_rows)
+    return rows
+
+
+def _answered_multi(
+    session: Session,
+    wave_id: int,
+    scope: Scope,
+    groups: list[str],
+    hidden: list[Slice],
+    multi: list[str],
+) -> dict[tuple[str, str, int], int]:
+    """(group, question, 0) -> responses that answered each multi-choice question."""
+    by_role = len(groups) > 1
+    only = groups[0]
+    raw = repo.answered_counts(
+        session, wave_id, multi, class_id=scope.class_id, roles=scope.roles, by_role=by_role
+    )
+    rows: dict[tuple[str, str, int], int] = {}
+    for q, r, n in raw:
+        key = (role_group(r) if r is not None else only, q, 0)
+        rows[key] = rows.get(key, 0) + n
+    hidden_rows = [
+        (role_group(r) if by_role and r is not None else only, q, 0, n)
+        for q, r, n in repo.slice_answered_counts(
+            session, wave_id, multi, slice_filters(tuple(hidden))
+        )
+    ]
+    # Slices are disjoint sets of responses: distinct counts subtract exactly.
+    _subtract(rows, hidden_rows)
+    return rows
+
+
+def load_wave_counts(
+    session: Session, wave: WaveInfo, survey: SurveyDef, scope: Scope, k: int
+) -> WaveCounts:
+    """Run the wave's GROUP BY queries and shape the results, hidden slices left out."""
+    shown, hidden = split_slices(_slices(session, wave.id, scope), k)
+    respondents: dict[str, int] = {}
+    for (_, group), n in shown.items():
+        respondents[group] = respondents.get(group, 0) + n
+    groups = sorted(respondents)
+    known = {q.id for q in survey.questions}
+    multi = [q.id for q in survey.questions if q.kind == "multi"]
+    count_rows: dict[tuple[str, str, int], int] = {}
+    multi_rows: dict[tuple[str, str, int], int] = {}
+    if groups:  # nothing to count when every slice is hidden
+        count_rows = _count_rows(session, wave.id, scope, groups, hidden)
+        multi_rows = _answered_multi(session, wave.id, scope, groups, hidden, multi)
     counts = pd.DataFrame(
-        [
-            (role_group(r) if r is not None else only, q, OTHER if o is None else o, n)
-            for q, o, r, n in raw
-        ],
+        [(g, q, o, n) for (g, q, o), n in count_rows.items() if q in known],
         columns=["group", "question_id", "option", "n"],
     )
-    counts = counts.groupby(["group", "question_id", "option"], as_index=False)["n"].sum()
-    multi = [q.id for q in survey.questions if q.kind == "multi"]
-    known = {q.id for q in survey.questions}
     # Single-choice and text answers are one row per response: their row count is `answered`.
     single_rows = counts[~counts["question_id"].isin(multi)]
     answered_single = single_rows.groupby(["group", "question_id"], as_index=False)["n"].sum()
-    multi_raw = repo.answered_counts(
-        session, wave.id, multi, class_id=class_id, roles=roles, by_role=by_role
-    )
     answered_multi = pd.DataFrame(
-        [(role_group(r) if r is not None else only, q, n) for q, r, n in multi_raw],
+        [(g, q, n) for (g, q, _), n in multi_rows.items() if q in known],
         columns=["group", "question_id", "n"],
     )
     answered = pd.concat(
@@ -106,8 +174,5 @@ def load_wave_counts(
         or [pd.DataFrame(columns=["group", "question_id", "n"])],
         ignore_index=True,
     )
-    answered = answered.groupby(["group", "question_id"], as_index=False)["n"].sum()
     # Answers to questions a later survey version dropped are ignored, not mislabelled.
-    counts = counts[counts["question_id"].isin(known)]
-    answered = answered[answered["question_id"].isin(known)]
-    return WaveCounts(wave, survey, respondents, counts, answered)
+    return WaveCounts(wave, survey, respondents, counts, answered, tuple(hidden))

@@ -3,8 +3,13 @@
     result = import_forms(db, options, Path("teachers.csv"), "assessment-teachers")
 
 All or nothing: the file is read and checked completely first, then written in one transaction;
-any problem raises ImportFailed and leaves the database as it was. The same file (by SHA-256 of
-its bytes) imported again changes nothing and says so (`result.duplicate`).
+any problem raises ImportFailed and leaves the database as it was.
+
+A file lands only in the survey it clearly is: most of its question columns must carry that
+survey's question titles with valid option texts, and no other known survey (stored or bundled)
+may fit it better; otherwise a one-line error names the survey it looks like. This is checked
+first, so a file is never reported "already imported" under a survey it is not. The same file
+(by SHA-256 of its bytes) imported again changes nothing and says so (`result.duplicate`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from analytics.forms_match import ColumnMatch, OptionMatcher, match_columns
+from analytics.forms_match import ColumnMatch, OptionMatcher, SurveyFit, match_columns, survey_fit
 from analytics.forms_reader import FormsFileError, Table, read_table
 from analytics.forms_timestamps import (
     is_timestamp_title,
@@ -32,7 +37,7 @@ from storage.repositories.imports import (
     wave_labels,
 )
 from storage.repositories.school import ClassNameError, add_classes, normalise_class_name
-from storage.repositories.surveys import latest_survey, survey_def, sync_survey
+from storage.repositories.surveys import latest_survey, list_surveys, survey_def, sync_survey
 from storage.repositories.waves import create_wave
 from storage.survey_schema import (
     MAX_TEXT_ANSWER,
@@ -217,6 +222,53 @@ def _timestamp_column(header: list[str]) -> int | None:
     return next((i for i, title in enumerate(header) if is_timestamp_title(title)), None)
 
 
+def _known_surveys(db: Database) -> dict[str, SurveyDef]:
+    """Every survey a file could be: the stored ones (latest version) and the bundled ones."""
+    with db.read() as session:
+        known = {row.slug: survey_def(session, row.id) for row in list_surveys(session)}
+    for path in sorted(bundled_surveys_dir().glob("*.yaml")):
+        if path.stem not in known:
+            try:
+                known[path.stem] = load_survey_file(path)
+            except SurveyError:
+                continue  # a broken bundled file is reported when it is asked for by name
+    return known
+
+
+def _check_survey(db: Database, table: Table, survey: SurveyDef, timestamp: int | None) -> None:
+    """Raise ImportFailed (one line) unless the file clearly is `survey`: no other known survey
+    fits it better, and most of its question columns carry `survey`'s titles."""
+
+    def fit(candidate: SurveyDef) -> SurveyFit:
+        return survey_fit(table.header, table.rows, candidate.id, candidate.questions, timestamp)
+
+    own = fit(survey)
+    others = [fit(s) for slug, s in _known_surveys(db).items() if slug != survey.id]
+    best = max(others, key=lambda f: f.found, default=None)
+    if best is not None and best.found > own.found:
+        raise ImportFailed(
+            f"this file looks like survey '{best.survey_id}', not '{survey.id}' "
+            f"({best.found} of its {best.columns} question columns match '{best.survey_id}', "
+            f"{own.found} {'matches' if own.found == 1 else 'match'} '{survey.id}'); "
+            "nothing was imported"
+        )
+    if own.titled == 0:
+        hint = (
+            " (the file was read as Windows-1251: if its titles look garbled, save it as UTF-8 CSV)"
+            if table.encoding == "cp1251"
+            else ""
+        )
+        raise ImportFailed(
+            f"no column matches a question of survey '{survey.id}'{hint}; first columns: "
+            + ", ".join(f"'{t[:40]}'" for t in table.header[:4])
+        )
+    if not own.clear:
+        raise ImportFailed(
+            f"this file does not look like survey '{survey.id}': only {own.titled} of its "
+            f"{own.columns} question columns match it; nothing was imported"
+        )
+
+
 def import_forms(
     db: Database,
     options: AnalyticsOptions,
@@ -229,23 +281,17 @@ def import_forms(
         table, data = read_table(path)
     except FormsFileError as exc:
         raise ImportFailed(str(exc)) from None
+    survey, needs_sync = _survey(db, survey_slug)
+    timestamp = _timestamp_column(table.header)
+    # Which survey the file is comes first: "already imported" must not answer for a file
+    # given under the wrong survey.
+    _check_survey(db, table, survey, timestamp)
     digest = hashlib.sha256(data).hexdigest()
     with db.read() as session:
         earlier = wave_for_import_hash(session, digest)
     if earlier is not None:
         return ImportResult(earlier.survey_slug, earlier.label, duplicate=True)
-    survey, needs_sync = _survey(db, survey_slug)
-    columns = match_columns(table.header, survey.questions, _timestamp_column(table.header))
-    if not columns.questions:
-        hint = (
-            " (the file was read as Windows-1251: if its titles look garbled, save it as UTF-8 CSV)"
-            if table.encoding == "cp1251"
-            else ""
-        )
-        raise ImportFailed(
-            f"no column matches a question of survey '{survey.id}'{hint}; first columns: "
-            + ", ".join(f"'{t[:40]}'" for t in table.header[:4])
-        )
+    columns = match_columns(table.header, survey.questions, timestamp)
     if not table.rows:
         raise ImportFailed("the file has column titles but no responses")
     rows = _read_rows(table, survey, columns)

@@ -5,11 +5,18 @@ trailing punctuation are ignored, and a title followed by Google's hint (" Ви�
 варіант.") matches by unambiguous prefix. Multi-choice cells join the chosen options with ", "
 while options may contain commas themselves, so a cell is split by matching known options
 greedily (longest first), never by commas.
+
+`survey_fit` says how clearly a file is a given survey: how many of the file's question columns
+(not the timestamp, class or e-mail/score columns) carry one of the survey's question titles,
+and how many of those also hold mostly valid option texts. A file is imported only into a
+survey whose titles it mostly carries and that no other known survey fits better (more columns
+with titles and valid options); the cells that are still not options are then listed by row.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from storage.survey_schema import Question
@@ -18,6 +25,12 @@ _LEADING_NUMBER = re.compile(r"^\s*\d{1,3}\s*[.)]\s*")
 _TRAILING = " .:;!?…*"
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "´": "'", "«": '"', "»": '"'})
 CLASS_TITLES = re.compile(r"^(клас|класс|class|grade|ваш клас|клас дитини|клас вашої дитини)$")
+# Columns Google Forms adds by itself: not questions of any survey.
+METADATA_TITLES = re.compile(
+    r"^(email address|email|e-mail|адреса електронної пошти|електронна пошта|"
+    r"адрес электронной почты|электронная почта|score|total score|бали|баллы)$"
+)
+FIT_SAMPLE = 200  # cells per column read to check the option texts
 
 
 def normalise(text: str) -> str:
@@ -152,3 +165,53 @@ class OptionMatcher:
             if self._option_at(norm, comma + 2) is not None:
                 return comma
             search = comma + 2
+
+
+@dataclass(frozen=True)
+class SurveyFit:
+    """How well a file's columns fit one survey."""
+
+    survey_id: str
+    titled: int  # question columns titled as one of this survey's questions
+    found: int  # ... of which most sampled cells are valid option texts
+    columns: int  # the file's question columns (all but timestamp, class and metadata)
+
+    @property
+    def clear(self) -> bool:
+        """Most of the file's question columns are titled as this survey's questions."""
+        return self.titled > 0 and 2 * self.titled > self.columns
+
+
+def _values_fit(question: Question, cells: list[str]) -> bool:
+    """Most of the sampled non-empty cells are the question's options (or may be "other")."""
+    if question.kind == "text" or question.allow_other or not cells:
+        return True
+    matcher = OptionMatcher(question)
+    valid = sum(1 for cell in cells if not matcher.parse(cell).rest)
+    return 2 * valid > len(cells)
+
+
+def survey_fit(
+    header: list[str],
+    rows: Sequence[Sequence[object]],
+    survey_id: str,
+    questions: tuple[Question, ...],
+    timestamp: int | None,
+) -> SurveyFit:
+    match = match_columns(header, questions, timestamp)
+    found = 0
+    for index, question in match.questions.items():
+        cells: list[str] = []
+        for row in rows:
+            cell = row[index]
+            if cell is not None and str(cell).strip():
+                cells.append(str(cell))
+                if len(cells) >= FIT_SAMPLE:
+                    break
+        found += _values_fit(question, cells)
+    others = [
+        title
+        for _, title in match.unknown
+        if normalise_title(title) and not METADATA_TITLES.match(normalise_title(title))
+    ]
+    return SurveyFit(survey_id, len(match.questions), found, len(match.questions) + len(others))

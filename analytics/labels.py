@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from analytics.plural import count_uk
+
 # Roles compared across surveys; a class teacher answers the teachers' survey as a teacher.
 ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     "teacher": ("teacher", "class_teacher"),
@@ -42,3 +44,22 @@ def construct_uk(construct: str) -> str:
 
 def role_uk(group: str) -> str:
     return ROLE_UK.get(group, group)
+
+
+def small_group_uk(k: int) -> str:
+    """Why a group is hidden: "група менша за 5 осіб"."""
+    return f"група менша за {count_uk(k, 'особу', 'особи', 'осіб')}"
+
+
+def group_uk(class_name: str | None, role: str) -> str:
+    """A group of respondents: "7-А, учні"; "вчителі (без класу)" when it has no class."""
+    return f"{class_name}, {role_uk(role)}" if class_name else f"{role_uk(role)} (без класу)"
+
+
+_UK_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
+_UK_ORDER = {c: 0x400 + i for i, c in enumerate(_UK_ALPHABET)}
+
+
+def uk_sort_key(text: str) -> tuple[int, ...]:
+    """Alphabetical order of Ukrainian text (і, ї, є, ґ in their places, not after я)."""
+    return tuple(_UK_ORDER.get(c, ord(c)) for c in text.casefold())

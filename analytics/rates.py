@@ -1,6 +1,11 @@
-"""Response rates: completions over registered people, per class and role group, plus totals."""
+"""Response rates: completions over registered people, per class and role group, plus totals.
+
+Small groups are protected as everywhere (analytics/suppression.py).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
@@ -8,7 +13,7 @@ from analytics.aggregate import Scope
 from analytics.labels import ROLE_GROUPS, role_group
 from analytics.numbers import percent
 from analytics.records import RateRow
-from analytics.suppression import suppress_columns
+from analytics.suppression import Slice, is_small
 from storage.repositories import analytics as repo
 from storage.repositories.school import class_names
 from storage.repositories.waves import WaveInfo
@@ -19,11 +24,16 @@ def _groups(audience: tuple[str, ...], scope: Scope) -> list[str]:
     return [g for g in groups if scope.role is None or g == scope.role]
 
 
-def response_rates(session: Session, wave: WaveInfo, scope: Scope, k: int) -> list[RateRow]:
+def response_rates(
+    session: Session, wave: WaveInfo, scope: Scope, k: int, hidden: Collection[Slice] = ()
+) -> list[RateRow]:
     """Rows per class and role group, then a total row (class_name None) per role group.
 
-    An imported wave has no completions (people were not registered): one row per group with
-    the rate not applicable.
+    A class is hidden (completed and rate None, `suppressed`) when 1 to k-1 of its people
+    completed the wave, or when its slice of responses is hidden (`hidden`). The total row
+    counts the other classes only (registered and completed alike, so that its rate is true)
+    and names the classes it leaves out in `excluded`. An imported wave has no completions
+    (people were not registered): one row per group with the rate not applicable.
     """
     groups = _groups(wave.audience, scope)
     if wave.source == "import":
@@ -36,22 +46,20 @@ def response_rates(session: Session, wave: WaveInfo, scope: Scope, k: int) -> li
         return []
     names = class_names(session, class_ids)
     class_ids.sort(key=lambda c: names.get(c, ""))
+    show_classes = len(class_ids) > 1
     rows: list[RateRow] = []
     for group in groups:
         roles = ROLE_GROUPS.get(group, (group,))
         registered = dict(repo.registered_by_class(session, class_ids, roles))
         completed = dict(repo.completed_by_class(session, wave.id, class_ids, roles))
-        done = [completed.get(c, 0) for c in class_ids]
-        total_registered = repo.registered_total(session, class_ids, roles)
-        total_done = repo.completed_total(session, wave.id, class_ids, roles)
-        show_classes = len(class_ids) > 1
+        hidden_ids = {
+            c for c in class_ids if is_small(completed.get(c, 0), k) or (c, group) in hidden
+        }
         if show_classes:
-            (hidden,), (total_hidden,) = suppress_columns([done], [total_done], k)
-        else:
-            hidden, total_hidden = [], total_done < k and total_done > 0
-        if show_classes:
-            for class_id, n, h in zip(class_ids, done, hidden, strict=True):
+            for class_id in class_ids:
+                n = completed.get(class_id, 0)
                 reg = registered.get(class_id, 0)
+                h = class_id in hidden_ids
                 rows.append(
                     RateRow(
                         wave.slug,
@@ -64,16 +72,26 @@ def response_rates(session: Session, wave: WaveInfo, scope: Scope, k: int) -> li
                         suppressed=h,
                     )
                 )
+        shown_ids = [c for c in class_ids if c not in hidden_ids]
+        name = None if show_classes else names.get(class_ids[0])
+        if not shown_ids:
+            total_registered = repo.registered_total(session, class_ids, roles)
+            rows.append(
+                RateRow(wave.slug, wave.label, name, group, total_registered, None, None, True)
+            )
+            continue
+        total_registered = repo.registered_total(session, shown_ids, roles)
+        total_done = repo.completed_total(session, wave.id, shown_ids, roles)
         rows.append(
             RateRow(
                 wave.slug,
                 wave.label,
-                names.get(class_ids[0]) if not show_classes else None,
+                name,
                 group,
                 total_registered,
-                None if total_hidden else total_done,
-                None if total_hidden else percent(total_done, total_registered),
-                suppressed=total_hidden,
+                total_done,
+                percent(total_done, total_registered),
+                excluded=tuple(names.get(c, "?") for c in class_ids if c in hidden_ids),
             )
         )
     return rows

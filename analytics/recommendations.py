@@ -1,10 +1,12 @@
-"""Recommendations generated from what the report shows: each rule names its evidence."""
+"""Recommendations generated from what the report shows: each rule names its evidence, and each
+figure in the evidence names its construct and the questions it pools ("«Розуміння критеріїв
+оцінювання»: учні — 59,2 % (питання 2)") or the survey whose participation it is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analytics.labels import role_uk
+from analytics.labels import construct_uk, role_uk
 from analytics.numbers import uk_percent, uk_pp
 from analytics.records import GapResult, Report
 
@@ -27,8 +29,19 @@ def _low(gap: GapResult | None, roles: tuple[str, ...]) -> list[tuple[str, float
     return [(r, v) for r in roles if (v := gap.positive.get(r)) is not None and v < LOW_SHARE]
 
 
-def _evidence(items: list[tuple[str, float]]) -> str:
-    return ", ".join(f"{role_uk(r)} — {uk_percent(v)}" for r, v in items)
+def _figure(gap: GapResult, role: str) -> str:
+    """ "учні — 59,2 % (питання 2)": a role's share and the questions it pools."""
+    value = gap.positive.get(role)
+    text = f"{role_uk(role)} — {uk_percent(value) if value is not None else 'немає даних'}"
+    numbers = gap.questions.get(role)
+    if numbers:
+        text += f" (питання {', '.join(str(n) for n in numbers)})"
+    return text
+
+
+def _evidence(gap: GapResult, roles: list[str]) -> str:
+    """ "«Construct»: role — share (questions), ..." for the given roles."""
+    return f"«{construct_uk(gap.construct)}»: " + ", ".join(_figure(gap, r) for r in roles)
 
 
 _RULES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
@@ -65,17 +78,20 @@ _RULES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 
 def _criteria(gaps: dict[str, GapResult]) -> list[Recommendation]:
     out = []
-    low = _low(gaps.get("criteria_understanding"), FAMILY) + _low(
-        gaps.get("criteria_informed"), FAMILY
-    )
-    if low:
+    parts = []
+    for construct in ("criteria_understanding", "criteria_informed"):
+        gap = gaps.get(construct)
+        low = _low(gap, FAMILY)
+        if gap is not None and low:
+            parts.append(_evidence(gap, [r for r, _ in low]))
+    if parts:
         out.append(
             Recommendation(
                 "Систематично оприлюднювати критерії оцінювання",
                 "Публікувати критерії оцінювання з кожного предмета для учнів і батьків через "
                 "бот classpulse (розділ «📢 Критерії оцінювання») на початку семестру та перед "
                 "контрольними роботами; дублювати їх в електронному щоденнику.",
-                "позитивні відповіді про розуміння та доступність критеріїв: " + _evidence(low),
+                "позитивні відповіді: " + "; ".join(parts),
             )
         )
     understanding = gaps.get("criteria_understanding")
@@ -90,10 +106,9 @@ def _criteria(gaps: dict[str, GapResult]) -> list[Recommendation]:
                 "Подолати розрив у розумінні критеріїв",
                 "Обговорювати критерії з учнями перед виконанням завдань, на прикладах робіт; на "
                 "методичних об'єднаннях опрацювати способи пояснення критеріїв.",
-                f"вчителі — {uk_percent(understanding.positive['teacher'] or 0.0)}, "
-                f"{role_uk(understanding.low or '')} — "
-                f"{uk_percent(understanding.positive[understanding.low or ''] or 0.0)} "
-                f"(різниця {uk_pp(understanding.max_gap_pp)})",
+                "позитивні відповіді: "
+                + _evidence(understanding, ["teacher", understanding.low or ""])
+                + f"; різниця {uk_pp(understanding.max_gap_pp)}",
             )
         )
     return out
@@ -103,22 +118,29 @@ def recommendations(report: Report) -> list[Recommendation]:
     gaps = {g.construct: g for g in report.gaps}
     out = _criteria(gaps)
     for construct, roles, title, actions in _RULES:
-        low = _low(gaps.get(construct), roles)
-        if low:
-            out.append(Recommendation(title, actions, "позитивні відповіді: " + _evidence(low)))
+        gap = gaps.get(construct)
+        low = _low(gap, roles)
+        if gap is not None and low:
+            evidence = "позитивні відповіді: " + _evidence(gap, [r for r, _ in low])
+            out.append(Recommendation(title, actions, evidence))
     weak_rates = [
         r
         for r in report.response_rates
         if r.class_name is None and r.rate is not None and r.rate < LOW_RATE
     ]
     if weak_rates:
+        titles = {s.id: s.title for s in report.surveys}
         out.append(
             Recommendation(
                 "Підвищити участь в опитуванні",
                 "Попросити класних керівників нагадати про анкету; бот надсилає нагадування "
                 "тим, хто ще не відповів.",
-                "відповіли: "
-                + ", ".join(f"{role_uk(r.role)} — {uk_percent(r.rate or 0.0)}" for r in weak_rates),
+                "частка тих, хто відповів: "
+                + "; ".join(
+                    f"«{titles.get(r.survey, r.survey)}» ({r.wave}): {role_uk(r.role)} — "
+                    f"{uk_percent(r.rate or 0.0)}"
+                    for r in weak_rates
+                ),
             )
         )
     if not out:
@@ -127,7 +149,8 @@ def recommendations(report: Report) -> list[Recommendation]:
                 "Продовжувати моніторинг",
                 "Суттєвих слабких місць не виявлено; провести наступну хвилю опитування через бот "
                 "і порівняти результати.",
-                "усі частки позитивних відповідей не нижчі за " + uk_percent(LOW_SHARE),
+                "частки позитивних відповідей за всіма напрямами не нижчі за "
+                + uk_percent(LOW_SHARE),
             )
         )
     return out

@@ -1,20 +1,38 @@
 """The plain report data structure every renderer reads (no pandas, no SQLAlchemy).
 
-Suppressed numbers are `None` with `suppressed=True`; percentages are 0-100 with one decimal.
+Every number here is computed over the shown groups of respondents only (see
+analytics/suppression.py): a group (class x role) smaller than the minimum is listed in
+`hidden_groups` with its reason and counts nowhere. Percentages are 0-100 with one decimal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
 @dataclass(frozen=True)
 class OptionResult:
     label: str
-    count: int | None
-    percent: float | None
-    suppressed: bool = False
+    count: int
+    percent: float | None  # None only when nobody answered the question
+
+
+@dataclass(frozen=True)
+class TextGroup:
+    """Identical free answers (up to case, spacing and final punctuation), once with a count."""
+
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
+class HiddenGroup:
+    """A group of respondents left out of every figure, and why."""
+
+    class_name: str | None  # None: respondents without a class (e.g. teachers school-wide)
+    role: str  # role group: teacher | student | parent
+    reason: str = "small_group"  # fewer respondents than the minimum group size
 
 
 @dataclass(frozen=True)
@@ -27,11 +45,11 @@ class QuestionResult:
     answered: int
     options: tuple[OptionResult, ...]
     other: OptionResult | None = None  # free answers of an `allow_other` question
-    texts: tuple[str, ...] = ()  # shown free texts: only when enough people wrote one
+    # Shown free texts, grouped, most frequent first: only when enough people wrote one.
+    texts: tuple[TextGroup, ...] = ()
     texts_hidden: int = 0  # free texts withheld because too few people wrote one
     positive: tuple[int, ...] = ()
     positive_percent: float | None = None
-    suppressed: bool = False  # answered by fewer than the minimum group: no distribution
 
 
 @dataclass(frozen=True)
@@ -43,8 +61,14 @@ class SurveyResult:
     source: str
     respondents: int
     respondents_by_role: dict[str, int]
-    questions: tuple[QuestionResult, ...]
+    questions: tuple[QuestionResult, ...]  # empty when every group is hidden
     audience: tuple[str, ...] = ()
+    hidden_groups: tuple[HiddenGroup, ...] = ()
+
+    @property
+    def suppressed(self) -> bool:
+        """Nothing can be shown: every group that answered is smaller than the minimum."""
+        return self.respondents == 0 and bool(self.hidden_groups)
 
 
 @dataclass(frozen=True)
@@ -57,19 +81,22 @@ class GapResult:
     max_gap_pp: float | None
     high: str | None = None
     low: str | None = None
+    # role -> numbers of the questions (in that role's questionnaire) the share pools
+    questions: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RateRow:
     survey: str
     wave: str
-    class_name: str | None  # None: all classes of the wave
+    class_name: str | None  # None: all classes of the wave (but `excluded`)
     role: str
     registered: int | None
     completed: int | None
     rate: float | None  # None: suppressed or not applicable (imported wave)
-    suppressed: bool = False
+    suppressed: bool = False  # the group is smaller than the minimum: completed/rate hidden
     note: str = ""  # "import": an imported wave has no completions, so no rate
+    excluded: tuple[str, ...] = ()  # a total row: hidden classes left out of it
 
 
 @dataclass(frozen=True)
@@ -114,7 +141,12 @@ class Report:
 
     @property
     def respondents(self) -> int:
+        """Respondents in the shown groups (the hidden ones count nowhere)."""
         return sum(s.respondents for s in self.surveys)
+
+    @property
+    def hidden_groups(self) -> int:
+        return sum(len(s.hidden_groups) for s in self.surveys)
 
     def ranked_gaps(self) -> list[GapResult]:
         """Gaps with at least two roles to compare, largest first."""

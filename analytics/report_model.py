@@ -6,6 +6,9 @@
 
 Gaps compare the role groups (teacher, student, parent) over all the waves in the report: each
 role answers its own questionnaire, the constructs are shared.
+
+Small groups (class x role) are left out of every figure, in every report and format alike:
+see analytics/suppression.py for the rule and why it is safe.
 """
 
 from __future__ import annotations
@@ -15,17 +18,17 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from analytics import constructs
-from analytics.aggregate import Scope, WaveCounts, load_wave_counts
+from analytics.aggregate import Scope, WaveCounts, load_wave_counts, slice_filters
 from analytics.distribution import question_results
 from analytics.labels import COMPARED_ROLES, role_group
 from analytics.options import AnalyticsOptions
 from analytics.rates import response_rates
-from analytics.records import RateRow, Report, SurveyResult, TrendResult
+from analytics.records import HiddenGroup, RateRow, Report, SurveyResult, TrendResult
 from analytics.trend import construct_changes, option_changes
 from analytics.waves_select import ReportError, previous_wave, select_waves
 from storage.db import Database
 from storage.repositories import analytics as repo
-from storage.repositories.school import class_by_name
+from storage.repositories.school import class_by_name, class_names
 from storage.repositories.surveys import survey_def
 from storage.repositories.waves import WaveInfo, list_waves
 
@@ -43,16 +46,30 @@ def _scope(session: Session, class_name: str | None, role: str | None) -> Scope:
     return Scope(class_id=row.id, class_name=row.name, role=role)
 
 
-def _counts(session: Session, wave: WaveInfo, scope: Scope) -> WaveCounts:
-    return load_wave_counts(session, wave, survey_def(session, wave.survey_id), scope)
+def _counts(session: Session, wave: WaveInfo, scope: Scope, k: int) -> WaveCounts:
+    return load_wave_counts(session, wave, survey_def(session, wave.survey_id), scope, k)
+
+
+def _hidden_groups(session: Session, data: WaveCounts) -> tuple[HiddenGroup, ...]:
+    ids = [c for c, _ in data.hidden if c is not None]
+    names = class_names(session, ids) if ids else {}
+    return tuple(
+        HiddenGroup(names.get(c, "?") if c is not None else None, group) for c, group in data.hidden
+    )
 
 
 def _survey_result(session: Session, data: WaveCounts, scope: Scope, k: int) -> SurveyResult:
     wave = data.wave
+    exclude = slice_filters(data.hidden)
 
-    def texts(question_id: str) -> list[str]:
-        return repo.text_answers(
-            session, wave.id, question_id, class_id=scope.class_id, roles=scope.roles
+    def texts(question_id: str) -> list[tuple[str, int]]:
+        return repo.text_answer_counts(
+            session,
+            wave.id,
+            question_id,
+            class_id=scope.class_id,
+            roles=scope.roles,
+            exclude=exclude,
         )
 
     return SurveyResult(
@@ -65,6 +82,7 @@ def _survey_result(session: Session, data: WaveCounts, scope: Scope, k: int) -> 
         respondents_by_role=dict(data.respondents),
         questions=question_results(data, k, texts),
         audience=data.survey.audience,
+        hidden_groups=_hidden_groups(session, data),
     )
 
 
@@ -79,12 +97,10 @@ def _trend(
     before = previous_wave(all_waves, current.wave)
     if before is None:
         return None
-    old = _counts(session, before, scope)
+    old = _counts(session, before, scope, k)
     old_result = _survey_result(session, old, scope, k)
-    now_frame = constructs.positive_frame([current], withheld_positives(result, current.wave.id))
-    old_frame = constructs.positive_frame([old], withheld_positives(old_result, before.id))
-    now_shares = constructs.shares(now_frame, k)
-    old_shares = constructs.shares(old_frame, k)
+    now_shares = constructs.shares(constructs.positive_frame([current]))
+    old_shares = constructs.shares(constructs.positive_frame([old]))
     return TrendResult(
         survey=result.id,
         wave=result.wave,
@@ -92,15 +108,6 @@ def _trend(
         options=tuple(option_changes(result.questions, old_result.questions)),
         constructs=tuple(construct_changes(now_shares, old_shares)),
     )
-
-
-def withheld_positives(result: SurveyResult, wave_id: int) -> set[tuple[int, str]]:
-    """Questions whose positive share the distribution hid: their construct shares hide too."""
-    return {
-        (wave_id, q.id)
-        for q in result.questions
-        if q.kind == "single" and q.positive and q.answered > 0 and q.positive_percent is None
-    }
 
 
 def build_report(
@@ -129,18 +136,16 @@ def build_report(
         surveys: list[SurveyResult] = []
         rates: list[RateRow] = []
         trends: list[TrendResult] = []
-        withheld: set[tuple[int, str]] = set()
         for wave in chosen:
-            data = _counts(session, wave, scope)
+            data = _counts(session, wave, scope, k)
             result = _survey_result(session, data, scope, k)
             datas.append(data)
             surveys.append(result)
-            withheld |= withheld_positives(result, wave.id)
-            rates.extend(response_rates(session, wave, scope, k))
+            rates.extend(response_rates(session, wave, scope, k, set(data.hidden)))
             trend = _trend(session, data, result, all_waves, scope, k)
             if trend is not None:
                 trends.append(trend)
-        gaps = constructs.gaps(constructs.positive_frame(datas, withheld), k)
+        gaps = constructs.gaps(constructs.positive_frame(datas))
     return Report(
         school_name=options.school_name,
         generated_at=(now or datetime.now(UTC)).astimezone(options.tz),

@@ -1,87 +1,65 @@
-"""Small-group suppression: hide cells based on fewer than MIN_GROUP_SIZE people, and hide a
-second cell wherever one hidden cell could otherwise be recovered by subtraction from a total.
+"""Small-group protection: which groups of respondents a report may use at all.
 
-Zeros stay visible ("nobody chose this" names no one), and a complementary cell is never a zero:
-hiding a zero next to a small cell would let `total - shown` give the small cell back exactly.
+The unit of protection is a *slice*: the respondents of one wave in one class (or without a
+class, e.g. teachers answering school-wide) with one role group (teacher / student / parent).
+Every report the product makes (school, one class, one role, one class and role, any wave, the
+trend against the previous wave, in text / JSON / XLSX / DOCX / PNG) is built from slices.
+
+The rule, with k = `min_group_size`:
+
+1. A slice with 1 to k-1 respondents is *hidden*. Nothing of it is shown anywhere: not its
+   respondents, not who answered a question, not an option count, not a free text, not its
+   completions in the response rates. Reports name it ("7-А, учні: група менша за 5 осіб"),
+   which says only that it has 1 to k-1 respondents.
+2. A hidden slice is also left out of every total: a school, class or role figure is the sum
+   over the *shown* slices in its scope, never the whole population minus something. (This is
+   "withhold the total": the total including the hidden slice is never published, and the
+   figures say they leave hidden groups out.)
+3. Within the shown slices every count is shown, zeros included; there is no per-cell
+   suppression.
+
+Why this is enough: every published number is a sum over shown slices, and any shown slice can
+be published on its own (a class-and-role report), so any combination of published numbers
+(sums, differences, percentages, across formats and reports) is a combination of shown slices'
+data. A hidden slice's answers enter no published number, so no subtraction can recover them.
+Classic complementary cell suppression (hide a second slice so that "total minus shown" gives
+only a sum of two) would keep school totals complete, but in a table with class, role and
+school margins, and with per-role construct shares and response rates beside it, a second
+hidden cell per row is not in general enough; leaving hidden slices out of every total is
+simpler and provably safe.
+
+Response rates follow the same rule per class and role: a class whose completions (or whose
+slice of responses) are 1 to k-1 is hidden, and the total row covers the other classes and
+says which it leaves out. Zero is shown: "nobody" names no one.
+
+Free texts have a second threshold (analytics/distribution.py): quoted only when at least
+max(10, k) people of the shown slices wrote one.
+
+Not covered: comparing reports made at different times on a growing open wave (who answered
+between two digests) is outside what a report can prevent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+
+# (class id or None for respondents without a class, role group)
+Slice = tuple[int | None, str]
 
 
 def is_small(count: int, k: int) -> bool:
-    """A count that would single people out: 1..k-1."""
+    """A count that would single people out: 1..k-1 (zero names no one)."""
     return 0 < count < k
 
 
-def suppress_line(counts: Sequence[int], k: int, additive: bool = True) -> list[bool]:
-    """Hidden flags for one row whose cells add up to a shown total (`additive`), e.g. the
-    options of a single-choice question and their `answered`.
-
-    Multi-choice options do not add up to anything shown, so they only get primary suppression.
-    """
-    hidden = [is_small(c, k) for c in counts]
-    if additive:
-        _complement(counts, hidden)
-    return hidden
-
-
-def suppress_with_blocks(
-    counts: Sequence[int], k: int, blocks: Sequence[Sequence[int]]
-) -> tuple[list[bool], bool]:
-    """Hidden flags for an additive row that also shows the totals of `blocks`, a partition of
-    its cells (the positive options and the rest, whose sum the positive share reveals).
-
-    Each block with a lone hidden cell hides its smallest non-zero visible cell; if a block has
-    no such partner, the block totals are hidden instead (second value True) and the row falls
-    back to plain complementary suppression.
-    """
-    hidden = [is_small(c, k) for c in counts]
-    partners = []
-    for block in blocks:
-        lone = [i for i in block if hidden[i]]
-        if len(lone) != 1:
-            continue
-        candidates = [(counts[i], i) for i in block if not hidden[i] and counts[i] > 0]
-        if not candidates:
-            # This block's total cannot be kept: hide the block totals, not more cells.
-            _complement(counts, hidden)
-            return hidden, True
-        partners.append(min(candidates)[1])
-    for index in partners:
-        hidden[index] = True
-    _complement(counts, hidden)
-    return hidden, False
-
-
-def _complement(counts: Sequence[int], hidden: list[bool]) -> bool:
-    """If exactly one cell is hidden, hide the smallest non-zero visible one; True if so."""
-    if sum(hidden) != 1:
-        return False
-    candidates = [(c, i) for i, c in enumerate(counts) if not hidden[i] and c > 0]
-    if not candidates:
-        return False
-    hidden[min(candidates)[1]] = True
-    return True
-
-
-def suppress_columns(
-    columns: Sequence[Sequence[int]], totals: Sequence[int], k: int
-) -> tuple[list[list[bool]], list[bool]]:
-    """Hidden flags for a table given by columns, each column adding up (about) to its shown total
-    (e.g. completions per class of one role, and the school total of that role).
-
-    A total itself is hidden when small, or when a lone hidden cell has no non-zero partner
-    (then the total would be that cell).
-    """
-    flags: list[list[bool]] = []
-    total_flags: list[bool] = []
-    for column, total in zip(columns, totals, strict=True):
-        hidden = [is_small(c, k) for c in column]
-        total_hidden = is_small(total, k)
-        if sum(hidden) == 1 and not _complement(column, hidden):
-            total_hidden = True
-        flags.append(hidden)
-        total_flags.append(total_hidden)
-    return flags, total_flags
+def split_slices(respondents: Mapping[Slice, int], k: int) -> tuple[dict[Slice, int], list[Slice]]:
+    """(shown slices with their respondents, hidden slices), in a stable order."""
+    shown: dict[Slice, int] = {}
+    hidden: list[Slice] = []
+    for key in sorted(respondents, key=lambda s: (s[0] is None, s[0] or 0, s[1])):
+        n = respondents[key]
+        if is_small(n, k):
+            hidden.append(key)
+        elif n > 0:
+            shown[key] = n
+    return shown, hidden

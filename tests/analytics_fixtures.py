@@ -145,18 +145,24 @@ def add_wave(
     opens: datetime,
     source: str = "import",
     status: str = "closed",
+    classes: dict[str, int] | None = None,
 ) -> int:
-    """Store one wave of `slug` with the planned counts; returns the wave id."""
+    """Store one wave of `slug` with the planned counts; returns the wave id.
+
+    Students and parents are spread over `classes` (name -> respondents, in order; default the
+    seed's sizes); teachers answer without a class."""
     n, questions = plan
     definition = load_survey_file(bundled_surveys_dir() / f"{slug}.yaml")
     with db.write() as session:
         survey = sync_survey(session, definition)
-        classes = {c.name: c.id for c in add_classes(session, "Гімназія", list(STUDENT_CLASSES))}
+        sizes = classes or (STUDENT_CLASSES if slug == STUDENTS else PARENT_CLASSES)
+        names = list(dict.fromkeys([*STUDENT_CLASSES, *sizes]))
+        ids = {c.name: c.id for c in add_classes(session, "Гімназія", names)}
         wave = create_wave(
             session,
             survey.id,
             label,
-            list(classes.values()) if slug != TEACHERS else [],
+            [ids[name] for name in sizes] if slug != TEACHERS else [],
             status=status,
             opens_at=opens,
             closes_at=opens,
@@ -168,9 +174,9 @@ def add_wave(
             if slug == TEACHERS:
                 class_id, role = None, ("class_teacher" if i % 8 == 0 else "teacher")
             elif slug == STUDENTS:
-                class_id, role = classes[_class_of(i, STUDENT_CLASSES)], "student"
+                class_id, role = ids[_class_of(i, sizes)], "student"
             else:
-                class_id, role = classes[_class_of(i, PARENT_CLASSES)], "parent"
+                class_id, role = ids[_class_of(i, sizes)], "parent"
             responses.append(NewResponse(class_id, role, date(2025, 2, 14), answers))
         bulk_add_responses(session, survey_id=survey.id, wave_id=wave.id, responses=responses)
         return wave.id
@@ -195,4 +201,36 @@ STUDENTS_2023: tuple[int, dict[str, Q]] = (
 
 
 def seed_previous_students(db: Database) -> None:
-    add_wave(db, STUDENTS, "2023-2024", STUDENTS_2023, opens=datetime(2024, 2, 10, tzinfo=UTC))
+    add_wave(
+        db,
+        STUDENTS,
+        "2023-2024",
+        STUDENTS_2023,
+        opens=datetime(2024, 2, 10, tzinfo=UTC),
+        classes=dict.fromkeys(STUDENT_CLASSES, 12),  # 60 students, 12 in each class
+    )
+
+
+def parents_export(rows: int = 19) -> list[list[str]]:
+    """The parents' Google Form as the school downloads it: every question, with Google's hints
+    after the titles; of `rows` parents, 8 understand the criteria ("у повній мірі"/"здебільшого")
+    — the 42.1 % that used to become the teachers' figure."""
+    definition = load_survey_file(bundled_surveys_dir() / f"{PARENTS}.yaml")
+    hints = {"single": " Виберіть лише один варіант.", "multi": " Виберіть усе, що підходить."}
+    header = ["Позначка часу", "Клас"] + [
+        f"{q.number}. {q.title}{hints.get(q.kind, '')}" for q in definition.questions
+    ]
+    out = [header]
+    for i in range(rows):
+        cells = [f"{1 + i % 28:02d}.02.2025 10:{i:02d}:00", "7-А"]
+        for q in definition.questions:
+            if q.kind == "text":
+                cells.append("Все влаштовує" if i % 3 == 0 else "")
+            elif q.kind == "multi":
+                cells.append(", ".join(q.options[j] for j in (i % 6, (i + 2) % 6)))
+            elif q.id == "q5":
+                cells.append(q.options[i % 2 if i < 8 else 2 + i % 2])
+            else:
+                cells.append(q.options[i % len(q.options)])
+        out.append(cells)
+    return out

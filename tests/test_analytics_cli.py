@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from bot.cli import main
 from bot.cli.app import AppContext
 from bot.settings import Settings
 from storage.db import Database
-from tests.analytics_fixtures import seed_school
+from tests.analytics_fixtures import parents_export, seed_school
 
 FORMS_CSV = (
     "Timestamp,7. Я розумію що таке критерії оцінювання. Виберіть лише один варіант.\r\n"
@@ -97,3 +98,21 @@ def test_import_forms_broken_file_exits_1_without_traceback(
     assert code == 1
     assert err.splitlines()[0] == "error: 1 problem(s) in value.csv; nothing was imported:"
     assert "row 4" in err and "'Не знаю'" in err
+
+
+def test_import_forms_under_the_wrong_survey_is_one_line(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(parents_export())
+    code, out, err = _run(settings, "import-forms", str(path), "--survey", "assessment-teachers")
+    assert code == 1
+    assert err.splitlines() == [
+        "error: this file looks like survey 'assessment-parents', not 'assessment-teachers' "
+        "(7 of its 7 question columns match 'assessment-parents', 1 matches "
+        "'assessment-teachers'); nothing was imported"
+    ]
+    assert "Imported" not in out
+    code, out, _ = _run(settings, "import-forms", str(path), "--survey", "assessment-parents")
+    assert code == 0 and out.startswith("Imported 19 responses")

@@ -18,7 +18,7 @@ from storage.repositories.school import list_classes
 from storage.repositories.surveys import sync_survey
 from storage.repositories.waves import list_waves
 from storage.survey_schema import parse_survey
-from tests.analytics_fixtures import options
+from tests.analytics_fixtures import options, parents_export
 
 TEACHERS = "assessment-teachers"
 STUDENTS = "assessment-students"
@@ -352,3 +352,84 @@ def test_without_timestamps_the_label_is_the_file_name(
     result = import_forms(db, options(settings), path, TEACHERS)
     assert (result.wave, result.responses, result.classes) == ("вчителі-весна", 2, ("7-А",))
     assert result.warnings == ("2 row(s) without a timestamp: dated like the latest response",)
+
+
+# ------------------------------------------------------------------ the right survey only
+
+
+def test_a_parents_export_under_the_teachers_survey_is_refused_naming_the_parents(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "answers.csv", _csv(parents_export()).encode())
+    with pytest.raises(ImportFailed) as failure:
+        import_forms(db, options(settings), path, TEACHERS)
+    message = str(failure.value)
+    assert failure.value.lines() == [message]  # one line, no row list
+    assert message == (
+        "this file looks like survey 'assessment-parents', not 'assessment-teachers' "
+        "(7 of its 7 question columns match 'assessment-parents', 1 matches "
+        "'assessment-teachers'); nothing was imported"
+    )
+    assert _state(db) == ([], 0, [])  # no wave, no response, no class
+    # under its own survey the same file imports, with the parents' 8 of 19
+    result = import_forms(db, options(settings), path, PARENTS)
+    assert (result.survey, result.responses, result.unknown_columns) == (PARENTS, 19, ())
+    report = build_report(db, options(settings), [PARENTS])
+    understanding = next(g for g in report.gaps if g.construct == "criteria_understanding")
+    assert understanding.positive == {"teacher": None, "student": None, "parent": 42.1}
+
+
+def test_the_survey_is_checked_before_already_imported(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "answers.csv", _csv(parents_export()).encode())
+    import_forms(db, options(settings), path, PARENTS)
+    before = _state(db)
+    # the same bytes under the wrong survey: not "already imported as ...", but the wrong survey
+    with pytest.raises(ImportFailed, match="looks like survey 'assessment-parents', not 'assess"):
+        import_forms(db, options(settings), path, TEACHERS)
+    assert _state(db) == before
+    again = import_forms(db, options(settings), path, PARENTS)
+    assert again.duplicate and again.survey == PARENTS
+
+
+def test_a_file_mostly_of_other_questions_is_refused(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        ["Timestamp", T_UNDERSTAND, "Ваш улюблений предмет?", "Скільки годин ви спите?", "Хобі"],
+        ["2025/02/14 10:15:00 AM EET", "Частково", "математика", "8", "шахи"],
+    ]
+    path = _write(tmp_path, "mixed.csv", _csv(rows).encode())
+    with pytest.raises(ImportFailed) as failure:
+        import_forms(db, options(settings), path, TEACHERS)
+    assert failure.value.lines() == [
+        "this file does not look like survey 'assessment-teachers': only 1 of its 4 question "
+        "columns match it; nothing was imported"
+    ]
+    assert _state(db) == ([], 0, [])
+
+
+def test_option_texts_decide_between_surveys_with_the_same_title(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    survey, problems = parse_survey(
+        """
+id: pupils-quick
+title: Швидке опитування
+audience: [student]
+questions:
+  - {id: q1, number: 1, title: "Я розумію що таке критерії оцінювання.", kind: single,
+     options: [так, ні, не впевнений]}
+"""
+    )
+    assert survey is not None, problems
+    with db.write() as session:
+        sync_survey(session, survey)
+    rows = [["Timestamp", T_UNDERSTAND], ["2025/02/14 10:15:00 AM EET", "так"]]
+    rows += [["2025/02/14 10:16:00 AM EET", "не впевнений"], ["2025/02/14 10:17 AM EET", "ні"]]
+    path = _write(tmp_path, "quick.csv", _csv(rows).encode())
+    # the title is the teachers' question 7 too, but "так"/"ні" are not its options
+    with pytest.raises(ImportFailed, match="looks like survey 'pupils-quick', not 'assessment-t"):
+        import_forms(db, options(settings), path, TEACHERS)
+    assert import_forms(db, options(settings), path, "pupils-quick").responses == 3

@@ -61,16 +61,29 @@ def test_rates_per_class_and_total(db: Database, settings: Settings) -> None:
     assert "учні: 30 з 42 осіб (71,4 %); найменше — 7-Б (60 %)" in text
 
 
-def test_small_class_rate_is_hidden_with_a_partner(db: Database, settings: Settings) -> None:
+def test_small_class_rate_is_hidden_and_left_out_of_the_total(
+    db: Database, settings: Settings
+) -> None:
     _bot_wave(db, {"7-А": 20, "7-Б": 10, "8-А": 12}, {"7-А": 15, "7-Б": 3, "8-А": 9})
     report = build_report(db, options(settings), [STUDENTS])
     rows = {r.class_name: r for r in report.response_rates}
     assert rows["7-Б"].suppressed and rows["7-Б"].completed is None and rows["7-Б"].rate is None
-    # total 27 - 15 - 9 would give 7-Б's 3 back: the smallest other class goes too
-    assert rows["8-А"].suppressed and rows["8-А"].completed is None
-    assert rows["7-А"].completed == 15
-    assert rows[None].completed == 27
     assert rows["7-Б"].registered == 10  # class sizes are not sensitive
+    # the other classes keep their numbers: no partner is sacrificed
+    assert (rows["8-А"].completed, rows["8-А"].rate) == (9, 75.0)
+    assert (rows["7-А"].completed, rows["7-А"].rate) == (15, 75.0)
+    # the total is over the shown classes only, and says so: 27 - 15 - 9 gives nothing away
+    total = rows[None]
+    assert (total.registered, total.completed, total.rate) == (32, 24, 75.0)
+    assert total.excluded == ("7-Б",)
+    text = str(render(report, "text"))
+    assert "учні: 24 з 32 осіб (75 %), без 7-Б (група менша за 5 осіб)" in text
+    # and 7-Б's three responses are in no figure of the survey either
+    survey = report.surveys[0]
+    assert survey.respondents == 24
+    assert [(g.class_name, g.role) for g in survey.hidden_groups] == [("7-Б", "student")]
+    q2 = next(q for q in survey.questions if q.id == "q2")
+    assert q2.answered == 24
 
 
 def test_imported_waves_have_no_rate(db: Database, settings: Settings) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.shared import Cm, Mm
 from openpyxl import load_workbook
 from PIL import Image
 
@@ -31,6 +33,7 @@ def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:
         "Анкета для вчителів",
         "Анкета для здобувачів освіти",
         "Анкета для батьків",
+        "Вільні відповіді",
         "Розбіжності",
         "Активність",
         "Динаміка",
@@ -43,11 +46,27 @@ def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:
     q7 = [r for r in rows if r[0] == 7]
     assert q7[0][2:6] == [31, "У повній мірі", 25, pytest.approx(0.806)]
     portfolio = next(r for r in rows if r[3] == "портфоліо")
-    assert portfolio[4:6] == ["<5", "<5"]
+    assert portfolio[4:6] == [3, pytest.approx(0.136)]  # 3 of 22 teachers: the group is 31
     q7_cell = next(row for row in teachers.iter_rows(min_row=2) if row[0].value == 7)[5]
     assert q7_cell.number_format == "0.0%"
     gaps = [[c.value for c in row] for row in wb["Розбіжності"].iter_rows(min_row=2)]
-    assert gaps[0] == ["Розуміння критеріїв оцінювання", 1.0, pytest.approx(0.592), 0.65, 40.8]
+    assert gaps[0] == [
+        "Розуміння критеріїв оцінювання",
+        1.0,
+        pytest.approx(0.592),
+        0.65,
+        40.8,
+        "вчителі: 7; учні: 2; батьки: 5",
+    ]
+    texts = [[c.value for c in row] for row in wb["Вільні відповіді"].iter_rows(min_row=2)]
+    assert texts[0] == [
+        "Анкета для батьків",
+        8,
+        "Ваші зауваження та пропозиції вчителям щодо покращення роботи з оцінювання",
+        "Все влаштовує",
+        2,
+    ]
+    assert sum(r[4] for r in texts) == 12
 
 
 def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Report) -> None:
@@ -66,7 +85,42 @@ def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Rep
     assert "Пояснювати й аргументувати оцінки" in text  # students' fairness is 52,1 %
     assert "-17,9 в. п." in text  # the trend
     table_cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
-    assert {"25", "80,6", "<5", "40,8 в. п."} <= table_cells
+    assert {"25", "80,6", "3", "13,6", "40,8 в. п."} <= table_cells
+    assert "<5" not in table_cells
+
+
+def test_docx_recommendations_name_the_construct_and_question_of_each_figure(
+    report: Report,
+) -> None:
+    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+    recommendations = [p.text for p in doc.paragraphs if p.style.name == "List Number"]
+    criteria = next(r for r in recommendations if r.startswith("Систематично оприлюднювати"))
+    assert (
+        "«Розуміння критеріїв оцінювання»: учні — 59,2 % (питання 2), батьки — 65 % (питання 5)"
+        in criteria
+    )
+    assert "«Інформування про критерії оцінювання»: учні — 28,4 % (питання 11)" in criteria
+    gap = next(r for r in recommendations if r.startswith("Подолати розрив"))
+    assert (
+        "«Розуміння критеріїв оцінювання»: вчителі — 100 % (питання 7), учні — 59,2 % "
+        "(питання 2); різниця 40,8 в. п." in gap
+    )
+    fairness = next(r for r in recommendations if r.startswith("Пояснювати й аргументувати"))
+    assert "«Справедливість і задоволеність оцінюванням»: учні — 52,1 % (питання 12)" in fairness
+
+
+def test_docx_is_printed_on_a4(report: Report) -> None:
+    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+    for section in doc.sections:
+        assert section.page_width is not None and section.page_height is not None
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+        assert section.orientation == WD_ORIENT.PORTRAIT
+        margins = (section.left_margin, section.right_margin, section.top_margin)
+        assert [round(m.cm, 1) for m in margins if m is not None] == [2.5, 1.5, 2.0]
+    # every table fits between the margins
+    usable = Mm(210) - Cm(2.5) - Cm(1.5)
+    for table in doc.tables:
+        assert sum(c.width for c in table.columns) <= usable
 
 
 def test_docx_subject_names_the_school_year(db: Database, settings: Settings) -> None:

@@ -1,145 +1,503 @@
-"""Small groups stay hidden, and no hidden cell can be recovered by subtraction from what the
-report shows (totals, other cells, positive shares, school totals of response rates)."""
+"""Small groups are protected in every report the product makes, and nothing is stated falsely.
+
+A school whose survey is answered by students and parents: class 7-А has one student who answered
+(beside eight parents), the other classes are large enough. Every report variant (school, each
+class, each role, each class and role, by wave label, with the previous wave for a trend) in
+every format must leave that student out of every figure, so that no subtraction of published
+numbers gives their answers back; and a lone teacher (a one-member role) likewise.
+"""
 
 from __future__ import annotations
 
+import io
 import json
-from datetime import UTC, datetime
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any
 
 import pytest
+from docx import Document
+from matplotlib.figure import Figure
+from openpyxl import load_workbook
 
-from analytics import build_report, render
-from analytics.suppression import suppress_columns, suppress_line, suppress_with_blocks
+from analytics import AnalyticsOptions, build_report, render
+from analytics.numbers import percent, round_half_up
+from analytics.records import Report
+from analytics.reports import charts
 from bot.settings import Settings
 from storage.db import Database
-from tests.analytics_fixtures import PARENTS, STUDENTS, Q, add_wave, options
+from storage.repositories.imports import NewResponse, bulk_add_responses
+from storage.repositories.people import add_membership, register
+from storage.repositories.responses import submit
+from storage.repositories.school import add_classes
+from storage.repositories.surveys import sync_survey
+from storage.repositories.waves import create_wave
+from storage.survey_schema import parse_survey
+from tests.analytics_fixtures import STUDENTS, TEACHERS, Q, add_wave, options
+
+SLUG = "mixed-survey"
+SURVEY_YAML = """
+id: mixed-survey
+title: Спільна анкета
+audience: [student, parent]
+questions:
+  - id: q1
+    number: 1
+    title: Чи отримуєте ви інформацію про критерії оцінювання?
+    kind: single
+    construct: criteria_informed
+    options: ["Так, завжди", Переважно так, Іноді, Ніколи]
+  - id: q2
+    number: 2
+    title: Звідки ви дізнаєтеся про критерії?
+    kind: multi
+    options: [від вчителя, з дошки оголошень, з електронного щоденника]
+  - id: q3
+    number: 3
+    title: Ваші пропозиції
+    kind: text
+    required: false
+"""
+# (class, role) -> respondents in the current wave; (7-А, student) is the small group
+SIZES = {
+    ("7-А", "student"): 1,
+    ("7-А", "parent"): 8,
+    ("8-А", "student"): 9,
+    ("8-А", "parent"): 7,
+    ("9-А", "student"): 6,
+    ("9-А", "parent"): 6,
+}
+HIDDEN = ("7-А", "student")
+SECRET = "секрет учня з 7-А"
+PARENT_TEXTS = ["Більше пояснювати критерії", "Все влаштовує", "Частіше зворотний зв'язок"]
+NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
 
-def test_primary_suppression_hides_one_to_four() -> None:
-    assert suppress_line([0, 1, 4, 5, 30], 5, additive=False) == [False, True, True, False, False]
+@dataclass
+class Person:
+    class_name: str
+    role: str
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
-def test_a_lone_hidden_cell_takes_the_next_smallest_non_zero_with_it() -> None:
-    # 80 - 29 - 24 - 23 would give the 4 back
-    assert suppress_line([29, 24, 4, 23], 5) == [False, False, True, True]
-    # never a zero as the partner: 31 - 20 - 0 would still give the 3
-    assert suppress_line([3, 0, 20, 8], 5) == [True, False, False, True]
-    # two small cells hide each other
-    assert suppress_line([3, 2, 20, 8], 5) == [True, True, False, False]
+def _people(rng: random.Random) -> list[Person]:
+    people = []
+    for (class_name, role), n in SIZES.items():
+        for i in range(n):
+            answers: dict[str, Any] = {
+                "q1": rng.randrange(3),  # nobody shown says "Ніколи"
+                "q2": sorted(rng.sample(range(3), rng.randint(1, 3))),
+            }
+            if role == "parent":
+                answers["q3"] = PARENT_TEXTS[i % len(PARENT_TEXTS)]
+            people.append(Person(class_name, role, answers))
+    # the lone student: the only "Ніколи", the only one who ticked nothing but the board, and
+    # a free text only they wrote
+    lone = next(p for p in people if (p.class_name, p.role) == HIDDEN)
+    lone.answers = {"q1": 3, "q2": [1], "q3": SECRET}
+    return people
 
 
-def test_blocks_keep_the_positive_share_safe() -> None:
-    # positive = options 0 and 1: 12 + 49 is shown as a share, so 12 must not be the partner
-    hidden, share_hidden = suppress_with_blocks([12, 49, 3, 16], 5, [[0, 1], [2, 3]])
-    assert hidden == [False, False, True, True]
-    assert not share_hidden
-    # a small positive cell with no non-zero partner in its block: the share goes instead
-    hidden, share_hidden = suppress_with_blocks([3, 0, 20, 10], 5, [[0, 1], [2, 3]])
-    assert share_hidden
-    assert hidden == [True, False, False, True]
+@dataclass
+class School:
+    people: list[Person]
+    previous: list[Person]
 
 
-def test_response_rate_columns_and_their_total() -> None:
-    (column,), (total_hidden,) = suppress_columns([[9, 3, 14]], [26], 5)
-    assert column == [True, True, False]
-    assert not total_hidden
-    # one small class and nothing else to pair it with: the total would reveal it
-    (column,), (total_hidden,) = suppress_columns([[3, 0]], [3], 5)
-    assert column == [True, False]
-    assert total_hidden
-
-
-def _recovered(cells: list[int | None], total: int) -> int | None:
-    """The attack: with exactly one unknown cell in a row, total - known = the unknown."""
-    unknown = [c for c in cells if c is None]
-    if len(unknown) != 1:
-        return None
-    return total - sum(c for c in cells if c is not None)
-
-
-def _attack_question(q: dict[str, Any]) -> list[int]:
-    """Every hidden count the report would give away by subtraction (should be none)."""
-    if q["kind"] != "single" or q["suppressed"]:
-        return []
-    cells = [o["count"] for o in q["options"]]
-    if "other" in q:
-        cells.append(q["other"]["count"])
-    found = []
-    if (value := _recovered(cells, q["answered"])) is not None:
-        found.append(value)
-    if q["positive_percent"] is not None:
-        # positive count from the shown share: round(share * answered)
-        positive = round(q["positive_percent"] * q["answered"] / 100)
-        blocks = ([0, 1], [i for i in range(len(cells)) if i not in (0, 1)])
-        for block, total in zip(blocks, (positive, q["answered"] - positive), strict=True):
-            value = _recovered([cells[i] for i in block], total)
-            if value is not None:
-                found.append(value)
-    return found
-
-
-# Counts chosen to hit every case: a lone small cell, a small cell beside zeros, a small
-# positive cell, two small cells, a whole question answered by four people.
-TRICKY = (
-    40,
-    {
-        "q1": Q("single", (29, 4, 0, 7)),  # small positive cell; partner 29 (same block)
-        "q2": Q("single", (3, 0, 27, 10)),  # small positive cell, its block partner is 0
-        "q5": Q("single", (20, 10, 8, 2)),  # small negative cell
-        "q6": Q("single", (2, 0, 35, 3)),  # two small cells
-        "q7": Q("single", (1, 1, 1, 1)),  # four answered: nothing shown
-        "q4": Q("multi", (30, 3, 12, 40, 1, 0), 40),
-    },
-)
+def _definition() -> Any:
+    survey, problems = parse_survey(SURVEY_YAML)
+    assert survey is not None, problems
+    return survey
 
 
 @pytest.fixture
-def tricky_json(db: Database, settings: Settings) -> dict[str, Any]:
-    add_wave(db, PARENTS, "2025", TRICKY, opens=datetime(2025, 3, 1, tzinfo=UTC))
-    return dict(json.loads(str(render(build_report(db, options(settings), [PARENTS]), "json"))))
+def school(db: Database) -> School:
+    """A bot wave (registrations, completions) and, a year before, an imported wave."""
+    rng = random.Random(12)
+    people = _people(rng)
+    previous = [
+        Person(c, r, {"q1": rng.randrange(4), "q2": [rng.randrange(3)]})
+        for (c, r) in SIZES
+        for _ in range(6)  # last year every group, 7-А's students too, had six people
+    ]
+    with db.write() as session:
+        survey = sync_survey(session, _definition())
+        classes = {c.name: c.id for c in add_classes(session, "Гімназія", ["7-А", "8-А", "9-А"])}
+        old = create_wave(
+            session,
+            survey.id,
+            "2023-2024",
+            list(classes.values()),
+            status="closed",
+            opens_at=datetime(2024, 3, 1, tzinfo=UTC),
+            source="import",
+        )
+        bulk_add_responses(
+            session,
+            survey_id=survey.id,
+            wave_id=old.id,
+            responses=[
+                NewResponse(classes[p.class_name], p.role, date(2024, 3, 1), p.answers)
+                for p in previous
+            ],
+        )
+        wave = create_wave(
+            session, survey.id, "2024-2025", list(classes.values()), status="open", opens_at=NOW
+        )
+        for i, p in enumerate(people):
+            person = register(session, "telegram", f"p{i}", f"P{i}", "uk", NOW)
+            add_membership(session, person, classes[p.class_name], p.role)
+            submit(
+                session,
+                survey_id=survey.id,
+                wave_id=wave.id,
+                person_id=person,
+                class_id=classes[p.class_name],
+                role=p.role,
+                answers=p.answers,
+                today=date(2025, 3, 10),
+            )
+        # two more students of 7-А are registered but did not answer
+        for i in range(2):
+            person = register(session, "telegram", f"idle{i}", "I", "uk", NOW)
+            add_membership(session, person, classes["7-А"], "student")
+    return School(people, previous)
 
 
-def test_subtraction_attack_recovers_nothing(tricky_json: dict[str, Any]) -> None:
-    questions = {q["id"]: q for q in tricky_json["surveys"][0]["questions"]}
-    for q in questions.values():
-        assert _attack_question(q) == [], q["id"]
-    # and the cells a naive report would have shown as they are are indeed hidden
-    assert [o["count"] for o in questions["q1"]["options"]] == [None, None, 0, 7]
-    assert [o["count"] for o in questions["q5"]["options"]] == [20, 10, None, None]
-    assert [o["count"] for o in questions["q6"]["options"]] == [None, 0, 35, None]
-    assert questions["q2"]["positive_percent"] is None  # 3/40 would give the 3 back
-    assert all(o["count"] is None for o in questions["q7"]["options"])
-    assert questions["q7"]["answered"] == 4
-    multi = [o["count"] for o in questions["q4"]["options"]]
-    assert multi == [30, None, 12, 40, None, 0]
+# ------------------------------------------------------------------ the truth, by hand
 
 
-def test_hidden_counts_never_reach_the_text_or_percent(tricky_json: dict[str, Any]) -> None:
-    q1 = next(q for q in tricky_json["surveys"][0]["questions"] if q["id"] == "q1")
-    assert [o["percent"] for o in q1["options"]] == [None, None, 0.0, 17.5]
-    assert q1["positive_percent"] == 82.5  # 33 of 40: both positive cells hidden together
+def _shown(people: list[Person], k: int = 5) -> list[Person]:
+    """The people in groups (class, role) of at least k."""
+    sizes: dict[tuple[str, str], int] = {}
+    for p in people:
+        sizes[(p.class_name, p.role)] = sizes.get((p.class_name, p.role), 0) + 1
+    return [p for p in people if sizes[(p.class_name, p.role)] >= k]
 
 
-def test_withheld_positive_share_also_leaves_the_gap(db: Database, settings: Settings) -> None:
-    # q2 (fairness) of parents hides its share; the gap table must not show it either
-    add_wave(db, PARENTS, "2025", TRICKY, opens=datetime(2025, 3, 1, tzinfo=UTC))
+def _in(people: list[Person], class_name: str | None, role: str | None) -> list[Person]:
+    return [
+        p
+        for p in people
+        if (class_name is None or p.class_name == class_name) and (role is None or p.role == role)
+    ]
+
+
+def _expected(people: list[Person], qid: str, options: int) -> tuple[int, list[int]]:
+    """(answered, option counts) of a question over these people."""
+    counts = [0] * options
+    answered = 0
+    for p in people:
+        value = p.answers.get(qid)
+        if value is None:
+            continue
+        answered += 1
+        for i in value if isinstance(value, list) else [value]:
+            counts[i] += 1
+    return answered, counts
+
+
+VARIANTS: list[tuple[str | None, str | None]] = [
+    (None, None),
+    *((c, None) for c in ("7-А", "8-А", "9-А")),
+    *((None, r) for r in ("student", "parent")),
+    *((c, r) for c in ("7-А", "8-А", "9-А") for r in ("student", "parent")),
+]
+
+
+def _report(db: Database, settings: Settings, class_name: str | None, role: str | None) -> Report:
+    return build_report(db, options(settings), [SLUG], class_name=class_name, role=role)
+
+
+def _json(report: Report) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(str(render(report, "json")))
+    return data
+
+
+# ------------------------------------------------------------------ every variant, JSON
+
+
+@pytest.mark.parametrize(("class_name", "role"), VARIANTS)
+def test_every_figure_is_the_sum_of_the_shown_groups_only(
+    db: Database, settings: Settings, school: School, class_name: str | None, role: str | None
+) -> None:
+    """Each published number is computed over the shown groups in the report's scope: the lone
+    student is in none of them, whatever the filter."""
+    data = _json(_report(db, settings, class_name, role))
+    (survey,) = data["surveys"]
+    scope = _in(school.people, class_name, role)
+    shown = _in(_shown(school.people), class_name, role)
+    if not shown:  # the report on 7-А's students alone
+        assert (class_name, role) == HIDDEN
+        assert survey["suppressed"] is True
+        assert survey["respondents"] is None and survey["respondents_by_role"] == {}
+        assert survey["questions"] == []
+        assert survey["hidden_groups"] == [
+            {
+                "class": "7-А",
+                "role": "student",
+                "reason": "small_group",
+                "note": "група менша за 5 осіб",
+            }
+        ]
+        return
+    assert survey["respondents"] == len(shown)
+    by_role: dict[str, int] = {}
+    for p in shown:
+        by_role[p.role] = by_role.get(p.role, 0) + 1
+    assert survey["respondents_by_role"] == by_role  # never {"student": 1}
+    hidden_here = len(scope) > len(shown)
+    assert [(g["class"], g["role"]) for g in survey["hidden_groups"]] == (
+        [HIDDEN] if hidden_here else []
+    )
+    questions = {q["id"]: q for q in survey["questions"]}
+    for qid, n in (("q1", 4), ("q2", 3)):
+        answered, counts = _expected(shown, qid, n)
+        assert questions[qid]["answered"] == answered
+        assert [o["count"] for o in questions[qid]["options"]] == counts  # zeros shown too
+        assert [o["percent"] for o in questions[qid]["options"]] == [
+            percent(c, answered) for c in counts
+        ]
+    # "Ніколи" was the lone student's answer only: shown as the true 0 of the shown groups
+    assert questions["q1"]["options"][3]["count"] == 0
+
+
+def test_no_subtraction_of_reports_gives_the_small_group_back(
+    db: Database, settings: Settings, school: School
+) -> None:
+    def q1(class_name: str | None, role: str | None) -> list[int]:
+        survey = _json(_report(db, settings, class_name, role))["surveys"][0]
+        if survey["suppressed"]:
+            return [0, 0, 0, 0]  # nothing published
+        q = next(q for q in survey["questions"] if q["id"] == "q1")
+        return [o["count"] for o in q["options"]]
+
+    def minus(a: list[int], b: list[int]) -> list[int]:
+        return [x - y for x, y in zip(a, b, strict=True)]
+
+    def total(vectors: list[list[int]]) -> list[int]:
+        return [sum(v) for v in zip(*vectors, strict=True)]
+
+    classes = ("7-А", "8-А", "9-А")
+    school_q1 = q1(None, None)
+    # school minus every class report, students' report minus every class-and-role report,
+    # class 7-А minus its parents: all exactly zero, so they reveal nothing at all
+    assert minus(school_q1, total([q1(c, None) for c in classes])) == [0, 0, 0, 0]
+    assert minus(q1(None, "student"), total([q1(c, "student") for c in classes])) == [0] * 4
+    assert minus(q1("7-А", None), q1("7-А", "parent")) == [0, 0, 0, 0]
+    assert minus(school_q1, total([q1(None, "student"), q1(None, "parent")])) == [0, 0, 0, 0]
+    # the old report hid the "Ніколи" cell in the school total: here it is the true 0
+    assert school_q1[3] == 0
+    # the respondents too: school 36 = 35 shown + 1 hidden, and the report says 35
+    report = _report(db, settings, None, None)
+    assert report.surveys[0].respondents == len(school.people) - 1
+
+
+def test_the_lone_students_free_text_appears_in_no_format_of_any_report(
+    db: Database, settings: Settings, school: School, png_texts: list[str]
+) -> None:
+    for class_name, role in VARIANTS:
+        report = _report(db, settings, class_name, role)
+        text = str(render(report, "text"))
+        data = str(render(report, "json"))
+        docx = _docx_text(bytes(render(report, "docx")))
+        xlsx = _xlsx_values(bytes(render(report, "xlsx")))
+        charts(report)
+        for where in (text, data, docx, " ".join(map(str, xlsx)), " ".join(png_texts)):
+            assert SECRET not in where
+            assert "<5" not in where
+    # while the parents' texts (21 writers) are quoted, grouped, most frequent first
+    school_report = _report(db, settings, None, None)
+    q3 = next(q for q in school_report.surveys[0].questions if q.id == "q3")
+    assert [(g.text, g.count) for g in q3.texts] == [
+        ("Більше пояснювати критерії", 8),
+        ("Все влаштовує", 7),
+        ("Частіше зворотний зв'язок", 6),
+    ]
+    assert q3.answered == 21
+
+
+def test_the_positive_share_and_gap_count_the_shown_groups_only(
+    db: Database, settings: Settings, school: School
+) -> None:
+    report = build_report(db, options(settings), [SLUG])
+    (gap,) = [g for g in report.gaps if g.construct == "criteria_informed"]
+    for role in ("student", "parent"):
+        answered, counts = _expected(_in(_shown(school.people), None, role), "q1", 4)
+        assert gap.positive[role] == round_half_up(Fraction(counts[0] + counts[1], answered) * 100)
+        assert gap.answered[role] == answered
+        assert gap.questions[role] == (1,)
+
+
+# ------------------------------------------------------------------ response rates
+
+
+def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(
+    db: Database, settings: Settings, school: School
+) -> None:
+    report = _report(db, settings, None, "student")
+    rows = {(r.class_name, r.role): r for r in report.response_rates}
+    small = rows[("7-А", "student")]
+    assert (small.registered, small.completed, small.rate, small.suppressed) == (
+        3,
+        None,
+        None,
+        True,
+    )
+    shown = [rows[(c, "student")] for c in ("8-А", "9-А")]
+    assert [(r.completed, r.rate) for r in shown] == [(9, 100.0), (6, 100.0)]
+    total = rows[(None, "student")]
+    assert (total.registered, total.completed, total.excluded) == (15, 15, ("7-А",))
+    # total minus the shown classes: 0, not the hidden class's 1
+    assert (total.completed or 0) - sum(r.completed or 0 for r in shown) == 0
+    text = str(render(report, "text"))
+    assert "учні: 15 з 15 осіб (100 %), без 7-А (група менша за 5 осіб)" in text
+    one = _report(db, settings, "7-А", "student")
+    (row,) = one.response_rates
+    assert (row.class_name, row.completed, row.rate, row.suppressed) == ("7-А", None, None, True)
+    assert "учні: приховано (група менша за 5 осіб)" in str(render(one, "text"))
+
+
+# ------------------------------------------------------------------ trend
+
+
+def test_the_trend_never_compares_with_a_hidden_group(
+    db: Database, settings: Settings, school: School
+) -> None:
+    # last year 7-А had six students (shown), this year one (hidden): no change is computed
+    report = _report(db, settings, "7-А", "student")
+    (trend,) = report.trend
+    assert trend.previous_wave == "2023-2024"
+    assert trend.options == () and trend.constructs == ()
+    # the school trend compares the shown groups: this year's share leaves the student out
+    school_report = _report(db, settings, None, "student")
+    (trend,) = school_report.trend
+    answered, counts = _expected(_in(_shown(school.people), None, "student"), "q1", 4)
+    current = {o.label: o.current for o in trend.options if o.question_id == "q1"}
+    assert current["Ніколи"] == 0.0
+    assert current["Так, завжди"] == percent(counts[0], answered)
+    # and a report on last year's wave by its label shows 7-А's six students
+    old = build_report(
+        db, options(settings), [SLUG], wave_label="2023-2024", class_name="7-А", role="student"
+    )
+    assert old.surveys[0].respondents == 6
+
+
+# ------------------------------------------------------------------ every format says why
+
+
+def _docx_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def _xlsx_values(data: bytes) -> list[Any]:
+    wb = load_workbook(io.BytesIO(data))
+    return [c.value for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+@pytest.fixture
+def png_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every text drawn on the charts (titles, labels, legends, notes)."""
+    import analytics.reports.png as png
+
+    seen: list[str] = []
+    real = png._png
+
+    def spy(fig: Figure) -> bytes:
+        seen.extend(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
+        return real(fig)
+
+    monkeypatch.setattr(png, "_png", spy)
+    yield seen
+
+
+def test_every_format_names_the_hidden_group_and_the_true_reason(
+    db: Database, settings: Settings, school: School, png_texts: list[str]
+) -> None:
+    report = _report(db, settings, "7-А", None)
+    note = "7-А, учні — група менша за 5 осіб"
+    assert f"Спільна анкета (2024-2025): 8 відповідей (не враховано: {note})" in str(
+        render(report, "text")
+    )
+    docx = _docx_text(bytes(render(report, "docx")))
+    assert f"Не враховано в жодній цифрі: {note}." in docx
+    assert "У довідці враховано відповіді 8 респондентів: батьки — 8." in docx
+    assert f"Не враховано в жодній цифрі: {note}" in _xlsx_values(bytes(render(report, "xlsx")))
+    render(report, "png")
+    assert f"Не враховано: {note}" in png_texts
+
+    alone = _report(db, settings, "7-А", "student")
+    assert f"Спільна анкета (2024-2025): приховано ({note})" in str(render(alone, "text"))
+    docx = _docx_text(bytes(render(alone, "docx")))
+    assert f"Хвиля 2024-2025: відповіді приховано ({note})." in docx
+    assert "Усі відповіді приховано" in docx
+    assert "0 відповідей" not in docx and "1 відповідь" not in docx
+    values = _xlsx_values(bytes(render(alone, "xlsx")))
+    assert f"Відповіді приховано: {note}" in values
+    png_texts.clear()
+    render(alone, "png")
+    assert any("Відповіді приховано" in t and "група менша за 5 осіб" in t for t in png_texts)
+    assert not any("<" in t for t in png_texts)
+
+
+# ------------------------------------------------------------------ a one-member role
+
+
+def test_a_lone_teacher_is_hidden_everywhere_and_leaves_the_gap(
+    db: Database, settings: Settings
+) -> None:
+    opens = datetime(2025, 3, 1, tzinfo=UTC)
+    add_wave(db, TEACHERS, "2025", (1, {"q7": Q("single", (0, 0, 0, 1))}), opens=opens)
     add_wave(
         db,
         STUDENTS,
         "2025",
-        (20, {"q12": Q("single", (5, 5, 5, 5))}),
-        opens=datetime(2025, 3, 1, tzinfo=UTC),
+        (30, {"q2": Q("single", (10, 8, 7, 5))}),
+        opens=opens,
+        classes={"5-А": 15, "6-А": 15},
     )
     report = build_report(db, options(settings))
-    fairness = next(g for g in report.gaps if g.construct == "fairness")
-    assert fairness.positive["parent"] is None
-    assert fairness.positive["student"] == 50.0
-    assert fairness.max_gap_pp is None
+    teachers = next(s for s in report.surveys if s.id == TEACHERS)
+    assert teachers.suppressed and teachers.questions == ()
+    assert [(g.class_name, g.role) for g in teachers.hidden_groups] == [(None, "teacher")]
+    understanding = next(g for g in report.gaps if g.construct == "criteria_understanding")
+    assert understanding.positive["teacher"] is None
+    assert understanding.answered["teacher"] == 0
+    assert understanding.positive["student"] == 60.0
+    assert understanding.max_gap_pp is None  # no false gap against a hidden teacher
+    text = str(render(report, "text"))
+    assert "Анкета для вчителів (2025, імпорт з Google Forms): приховано" in text
+    assert "вчителі (без класу) — група менша за 5 осіб" in text
+    assert "вчителі 0 %" not in text and "вчителі —" not in text
+    data = _json(report)
+    assert data["surveys"][0]["respondents"] is None
+    assert data["respondents"] == 30
+    docx = _docx_text(bytes(render(report, "docx")))
+    assert "У довідці враховано відповіді 30 респондентів: учні — 30." in docx
+    assert "вчителі — 0" not in docx
 
 
-def test_min_group_size_comes_from_settings(db: Database, settings: Settings) -> None:
-    add_wave(db, PARENTS, "2025", TRICKY, opens=datetime(2025, 3, 1, tzinfo=UTC))
-    report = build_report(db, options(settings, min_group_size=2), [PARENTS])
-    q5 = next(q for q in report.surveys[0].questions if q.id == "q5")
-    assert [o.count for o in q5.options] == [20, 10, 8, 2]
+def test_the_minimum_group_size_comes_from_the_options(
+    db: Database, settings: Settings, school: School
+) -> None:
+    # with a minimum of 1 nobody is hidden: the lone student's answer is in the school figures
+    report = build_report(
+        db, AnalyticsOptions(school_name="Гімназія", tz=UTC, min_group_size=1), [SLUG]
+    )
+    q1 = next(q for q in report.surveys[0].questions if q.id == "q1")
+    assert q1.options[3].count == 1
+    assert report.surveys[0].hidden_groups == ()
+    # with 9, the six-person groups are hidden as well; each figure still is a sum of shown ones
+    strict = build_report(db, options(settings, min_group_size=9), [SLUG])
+    hidden = {(g.class_name, g.role) for g in strict.surveys[0].hidden_groups}
+    assert hidden == {("7-А", "student"), ("7-А", "parent"), ("8-А", "parent")} | {
+        ("9-А", "student"),
+        ("9-А", "parent"),
+    }
+    assert strict.surveys[0].respondents == 9  # 8-А's students only
+    assert strict.surveys[0].respondents_by_role == {"student": 9}

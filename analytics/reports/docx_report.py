@@ -1,6 +1,11 @@
 """DOCX "Довідка" modelled on the school's own report: title and subject, purpose, who was
 surveyed, a section per survey (each question in prose with a table), the key gap, response
-rates, changes since the previous wave, and recommendations drawn from the data."""
+rates, changes since the previous wave, and recommendations drawn from the data.
+
+Printed on A4. Free answers are grouped (identical ones once, with how many wrote them, most
+frequent first) and at most MAX_TEXT_GROUPS groups are quoted; the rest are counted and left to
+the XLSX. So the document's size depends on the questionnaire, not on how many answered.
+Groups smaller than the minimum are named with that reason and counted nowhere."""
 
 from __future__ import annotations
 
@@ -9,15 +14,23 @@ from io import BytesIO
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, Twips
+from docx.styles.style import ParagraphStyle
 
-from analytics.labels import COMPARED_ROLES, construct_uk, role_uk
+from analytics.distribution import MIN_TEXTS_SHOWN
+from analytics.labels import COMPARED_ROLES, construct_uk, role_uk, small_group_uk
 from analytics.numbers import uk_number, uk_percent, uk_pp
 from analytics.plural import count_uk, responses_uk
 from analytics.recommendations import recommendations
-from analytics.records import OptionResult, QuestionResult, Report, SurveyResult
+from analytics.records import OptionResult, QuestionResult, Report, SurveyResult, TextGroup
+from analytics.reports.text import hidden_note
 
+MAX_TEXT_GROUPS = 20
+A4 = (Twips(11906), Twips(16838))  # 210 x 297 mm, as Word itself stores A4
+# Margins usual for school documents: wide left margin for binding.
+MARGINS = {"left": Cm(2.5), "right": Cm(1.5), "top": Cm(2.0), "bottom": Cm(2.0)}
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 _EMOJI = re.compile("[\U00010000-\U0010ffff]\\s?")
 PURPOSE = (
@@ -39,17 +52,15 @@ def _subject(report: Report) -> str:
     return text
 
 
-def _cell_text(option: OptionResult, k: int) -> str:
-    if option.suppressed or option.percent is None:
-        return f"менше {k} відповідей" if option.suppressed else "—"
-    return uk_percent(option.percent)
+def _cell_text(option: OptionResult) -> str:
+    return "—" if option.percent is None else uk_percent(option.percent)
 
 
-def _question_prose(q: QuestionResult, k: int) -> str:
-    if q.suppressed:
-        return f"{responses_uk(q.answered)}: замало, щоб показати розподіл (менше {k})."
+def _question_prose(q: QuestionResult) -> str:
+    if q.answered == 0:
+        return "Відповідей на це питання немає."
     options = list(q.options) + ([q.other] if q.other is not None else [])
-    parts = [f"{o.label[:1].lower()}{o.label[1:]} — {_cell_text(o, k)}" for o in options]
+    parts = [f"{o.label[:1].lower()}{o.label[1:]} — {_cell_text(o)}" for o in options]
     note = (
         " (можна було обрати кілька варіантів, тому сума перевищує 100 %)"
         if q.kind == "multi"
@@ -86,41 +97,80 @@ def _table(
     doc.add_paragraph()
 
 
-def _survey_section(doc: DocumentObject, index: int, survey: SurveyResult, k: int) -> None:
+class _Styles:
+    """Paragraph styles looked up once: python-docx resolves a style name on every call."""
+
+    def __init__(self, doc: DocumentObject) -> None:
+        self.bullet = doc.styles["List Bullet"]
+        self.number = doc.styles["List Number"]
+        assert isinstance(self.bullet, ParagraphStyle)
+        assert isinstance(self.number, ParagraphStyle)
+
+
+def _survey_section(
+    doc: DocumentObject, styles: _Styles, index: int, survey: SurveyResult, k: int
+) -> None:
     doc.add_heading(f"{index}. {survey.title}", level=2)
     source = " (імпорт з Google Forms)" if survey.source == "import" else ""
+    if survey.suppressed:
+        doc.add_paragraph(
+            f"Хвиля {survey.wave}{source}: відповіді приховано ({hidden_note(survey, k)})."
+        )
+        return
     doc.add_paragraph(f"Хвиля {survey.wave}{source}: {responses_uk(survey.respondents)}.")
+    if survey.hidden_groups:
+        doc.add_paragraph(f"Не враховано в жодній цифрі: {hidden_note(survey, k)}.")
     for q in survey.questions:
         title = doc.add_paragraph()
         title.add_run(f"{q.number}. {q.title}").bold = True
         if q.kind == "text":
-            _texts(doc, q, k)
+            _texts(doc, styles, q, k)
             continue
-        doc.add_paragraph(_question_prose(q, k))
-        if q.suppressed:
+        doc.add_paragraph(_question_prose(q))
+        if q.answered == 0:
             continue
         options = list(q.options) + ([q.other] if q.other is not None else [])
         rows = [
             [
                 o.label,
-                f"<{k}" if o.suppressed else str(o.count),
-                f"<{k}" if o.suppressed else f"{uk_number(o.percent or 0.0)}",
+                str(o.count),
+                "—" if o.percent is None else uk_number(o.percent),
             ]
             for o in options
         ]
         _table(doc, ["Варіант відповіді", "Кількість", "Частка, %"], rows, [10.5, 3.0, 3.0])
+        if q.other is not None and (q.texts or q.texts_hidden):
+            _texts(doc, styles, q, k)
 
 
-def _texts(doc: DocumentObject, q: QuestionResult, k: int) -> None:
+def _quote(group: TextGroup) -> str:
+    times = f" — {count_uk(group.count, 'раз', 'рази', 'разів')}" if group.count > 1 else ""
+    return f"«{group.text}»{times}"
+
+
+def _texts(doc: DocumentObject, styles: _Styles, q: QuestionResult, k: int) -> None:
     if q.texts:
-        doc.add_paragraph(f"Вільні відповіді ({len(q.texts)}):")
-        for text in q.texts:
-            doc.add_paragraph(text, style="List Bullet")
-    elif q.texts_hidden:
+        total = sum(g.count for g in q.texts)
         doc.add_paragraph(
-            f"{responses_uk(q.texts_hidden)}: замало, щоб навести їх без ризику впізнати автора."
+            f"Вільні відповіді ({total}; однакові наведено один раз, спершу найчастіші):"
         )
-    else:
+        for group in q.texts[:MAX_TEXT_GROUPS]:
+            doc.add_paragraph(_quote(group), style=styles.bullet)
+        rest = q.texts[MAX_TEXT_GROUPS:]
+        if rest:
+            answers = sum(g.count for g in rest)
+            different = count_uk(len(rest), "різна", "різні", "різних")
+            doc.add_paragraph(
+                f"Ще {responses_uk(answers)} ({different}) — у файлі XLSX, "
+                "аркуш «Вільні відповіді»."
+            )
+    elif q.texts_hidden:
+        least = max(MIN_TEXTS_SHOWN, k)
+        doc.add_paragraph(
+            f"{responses_uk(q.texts_hidden)}: не наводяться, бо їх написали менше ніж "
+            f"{least} осіб (щоб не впізнати автора)."
+        )
+    elif q.kind == "text":
         doc.add_paragraph("Вільних відповідей немає.")
 
 
@@ -161,19 +211,19 @@ def _rates(doc: DocumentObject, report: Report) -> None:
         [
             [
                 titles.get(r.survey, r.survey),
-                r.class_name or "усі",
+                (r.class_name or "усі") + (f", крім {', '.join(r.excluded)}" if r.excluded else ""),
                 role_uk(r.role),
                 str(r.registered or 0),
-                f"<{k}" if r.suppressed else str(r.completed),
-                f"<{k}" if r.suppressed else uk_percent(r.rate or 0.0),
+                f"приховано: {small_group_uk(k)}" if r.suppressed else str(r.completed),
+                "—" if r.suppressed or r.rate is None else uk_percent(r.rate),
             ]
             for r in rows
         ],
-        [4.5, 1.8, 2.0, 3.0, 2.4, 2.8],
+        [4.0, 2.3, 2.0, 2.8, 3.0, 2.4],
     )
 
 
-def _trend(doc: DocumentObject, report: Report) -> None:
+def _trend(doc: DocumentObject, styles: _Styles, report: Report) -> None:
     lines = [
         f"{construct_uk(c.construct)} ({role_uk(c.role)}): {uk_percent(c.previous)} → "
         f"{uk_percent(c.current)} ({uk_pp(c.change_pp, signed=True)}), хвилі "
@@ -186,21 +236,55 @@ def _trend(doc: DocumentObject, report: Report) -> None:
         return
     doc.add_heading("Динаміка порівняно з попередньою хвилею", level=2)
     for line in lines:
-        doc.add_paragraph(line, style="List Bullet")
+        doc.add_paragraph(line, style=styles.bullet)
 
 
-def _recommendations(doc: DocumentObject, report: Report) -> None:
+def _recommendations(doc: DocumentObject, styles: _Styles, report: Report) -> None:
     doc.add_heading("Рекомендації", level=2)
     for rec in recommendations(report):
-        paragraph = doc.add_paragraph(style="List Number")
+        paragraph = doc.add_paragraph(style=styles.number)
         paragraph.add_run(rec.title + ". ").bold = True
         paragraph.add_run(_printable(rec.actions) + " ")
         end = "" if rec.evidence.endswith((".", ")")) else "."
         paragraph.add_run(f"(Підстава: {rec.evidence}{end})").italic = True
 
 
+def _a4(doc: DocumentObject) -> None:
+    for section in doc.sections:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = A4
+        section.left_margin = MARGINS["left"]
+        section.right_margin = MARGINS["right"]
+        section.top_margin = MARGINS["top"]
+        section.bottom_margin = MARGINS["bottom"]
+
+
+def _participants(report: Report) -> str:
+    by_role: dict[str, int] = {}
+    for s in report.surveys:
+        for role, n in s.respondents_by_role.items():
+            by_role[role] = by_role.get(role, 0) + n
+    who = ", ".join(f"{role_uk(r)} — {n}" for r, n in by_role.items())
+    hidden = report.hidden_groups
+    if not hidden:
+        total = count_uk(report.respondents, "респондент", "респонденти", "респондентів")
+        return f"В анкетуванні взяли участь {total}: {who}."
+    small = (
+        f"груп (клас і роль), менших за {count_uk(report.min_group_size, 'особу', 'особи', 'осіб')}"
+    )
+    if report.respondents == 0:
+        return f"Усі відповіді приховано: це відповіді {small} (таких груп: {hidden})."
+    total = count_uk(report.respondents, "респондента", "респондентів", "респондентів")
+    return (
+        f"У довідці враховано відповіді {total}: {who}. Відповіді {small}, приховано й не "
+        f"враховано (таких груп: {hidden})."
+    )
+
+
 def render_docx(report: Report) -> bytes:
     doc = Document()
+    _a4(doc)
+    styles = _Styles(doc)
     normal = doc.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(12)
@@ -213,23 +297,18 @@ def render_docx(report: Report) -> bytes:
     subject.alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph(report.school_name).alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph(PURPOSE)
-    by_role: dict[str, int] = {}
-    for s in report.surveys:
-        for role, n in s.respondents_by_role.items():
-            by_role[role] = by_role.get(role, 0) + n
-    who = ", ".join(f"{role_uk(r)} — {n}" for r, n in by_role.items())
-    total = count_uk(report.respondents, "респондент", "респонденти", "респондентів")
-    doc.add_paragraph(f"В анкетуванні взяли участь {total}: {who}.")
+    doc.add_paragraph(_participants(report))
     k = report.min_group_size
     for index, survey in enumerate(report.surveys, 1):
-        _survey_section(doc, index, survey, k)
+        _survey_section(doc, styles, index, survey, k)
     _key_gap(doc, report)
     _rates(doc, report)
-    _trend(doc, report)
-    _recommendations(doc, report)
+    _trend(doc, styles, report)
+    _recommendations(doc, styles, report)
     doc.add_paragraph(
         f"Довідку сформовано автоматично (classpulse) {report.generated_at:%d.%m.%Y}. Частки "
-        f"обчислено від тих, хто відповів на питання; групи, менші за {k} осіб, приховано."
+        f"обчислено від тих, хто відповів на питання; групи (клас і роль), менші за "
+        f"{count_uk(k, 'особу', 'особи', 'осіб')}, приховано й не враховано в жодній цифрі."
     ).runs[0].italic = True
     out = BytesIO()
     doc.save(out)

@@ -1,26 +1,31 @@
 """JSON rendering of a Report (machine-checked shape).
 
-    {"school", "generated_at", "min_group_size", "class", "role",
-     "surveys": [{"id", "title", "wave", "status", "source", "respondents",
+    {"school", "generated_at", "min_group_size", "class", "role", "respondents",
+     "surveys": [{"id", "title", "wave", "status", "source",
+                  "respondents" (null when suppressed), "suppressed",
                   "respondents_by_role": {role: n},
+                  "hidden_groups": [{"class", "role", "reason", "note"}],
                   "questions": [{"id", "number", "title", "kind", "construct", "answered",
-                                 "suppressed", "positive_percent",
-                                 "options": [{"label", "count", "percent", "suppressed"}],
+                                 "positive_percent",
+                                 "options": [{"label", "count", "percent"}],
                                  "other": {...} (only allow_other questions),
-                                 "texts": [...], "texts_hidden": n}]}],
+                                 "texts": [{"text", "count"}], "texts_hidden": n}]}],
      "gaps": [{"construct", "title", "positive": {"teacher", "student", "parent"},
-               "answered": {...}, "max_gap_pp", "high", "low"}],
+               "answered": {...}, "questions": {role: [numbers]}, "max_gap_pp", "high", "low"}],
      "response_rates": [{"survey", "wave", "class", "role", "registered", "completed",
-                         "rate", "suppressed", "note"}],
+                         "rate", "suppressed", "note", "excluded"}],
      "trend": [{"survey", "wave", "previous_wave",
                 "options": [{"question_id", "number", "label", "previous", "current",
                              "change_pp"}],
                 "constructs": [{"construct", "role", "previous", "current", "change_pp"}]}]}
 
-Percentages are 0-100 with one decimal. A suppressed cell (fewer than `min_group_size` people,
-or hidden so that it cannot be recovered by subtraction) has "count": null, "percent": null and
-"suppressed": true; null with "suppressed": false means "not applicable" (e.g. no rate for an
-imported wave, note "import").
+Percentages are 0-100 with one decimal. Every number is over the shown groups of respondents:
+a group (class x role) smaller than `min_group_size` is listed in "hidden_groups" ("reason":
+"small_group", "note": "група менша за 5 осіб") and counts in no number at all; a survey whose
+every group is hidden has "suppressed": true, "respondents": null and no questions. A response
+rate row of a hidden class has "completed" and "rate" null with "suppressed": true, and a total
+row lists the classes it leaves out in "excluded"; null with "suppressed": false means "not
+applicable" (e.g. no rate for an imported wave, note "import").
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from analytics.labels import construct_uk
-from analytics.records import OptionResult, QuestionResult, Report
+from analytics.labels import construct_uk, small_group_uk
+from analytics.records import OptionResult, QuestionResult, Report, SurveyResult
 
 
 def _option(option: OptionResult) -> dict[str, Any]:
@@ -45,16 +50,33 @@ def _question(q: QuestionResult) -> dict[str, Any]:
         "kind": q.kind,
         "construct": q.construct,
         "answered": q.answered,
-        "suppressed": q.suppressed,
         "positive_percent": q.positive_percent,
         "options": [_option(o) for o in q.options],
     }
     if q.other is not None:
         data["other"] = _option(q.other)
     if q.kind == "text" or q.other is not None:
-        data["texts"] = list(q.texts)
+        data["texts"] = [{"text": t.text, "count": t.count} for t in q.texts]
         data["texts_hidden"] = q.texts_hidden
     return data
+
+
+def _survey(s: SurveyResult, k: int) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "wave": s.wave,
+        "status": s.status,
+        "source": s.source,
+        "respondents": None if s.suppressed else s.respondents,
+        "suppressed": s.suppressed,
+        "respondents_by_role": s.respondents_by_role,
+        "hidden_groups": [
+            {"class": g.class_name, "role": g.role, "reason": g.reason, "note": small_group_uk(k)}
+            for g in s.hidden_groups
+        ],
+        "questions": [_question(q) for q in s.questions],
+    }
 
 
 def report_dict(report: Report) -> dict[str, Any]:
@@ -64,20 +86,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "min_group_size": report.min_group_size,
         "class": report.class_name,
         "role": report.role,
-        "respondents": report.respondents,
-        "surveys": [
-            {
-                "id": s.id,
-                "title": s.title,
-                "wave": s.wave,
-                "status": s.status,
-                "source": s.source,
-                "respondents": s.respondents,
-                "respondents_by_role": s.respondents_by_role,
-                "questions": [_question(q) for q in s.questions],
-            }
-            for s in report.surveys
-        ],
+        "respondents": None if all(s.suppressed for s in report.surveys) else report.respondents,
+        "surveys": [_survey(s, report.min_group_size) for s in report.surveys],
         "gaps": [{**asdict(g), "title": construct_uk(g.construct)} for g in report.gaps],
         "response_rates": [
             {
@@ -90,6 +100,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "rate": r.rate,
                 "suppressed": r.suppressed,
                 "note": r.note,
+                "excluded": list(r.excluded),
             }
             for r in report.response_rates
         ],

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from analytics.labels import COMPARED_ROLES, construct_uk, role_uk
 from analytics.numbers import uk_number
 from analytics.records import GapResult, QuestionResult, Report, SurveyResult
+from analytics.reports.text import hidden_note
 
 WIDTH_IN = 6.4
 DPI = 170
@@ -29,7 +30,6 @@ ROW_IN = 0.36  # one option of a multi-choice panel
 GAP_IN = 0.25
 BOTTOM_IN = 0.15
 WRAP = 62
-HIDDEN = "#bdbdbd"
 ROLE_COLOURS = {"teacher": "#3b6fb6", "student": "#e0823d", "parent": "#5aa05a"}
 POSITIVE = ["#1a9850", "#91cf60", "#c2e699"]
 NEGATIVE = {1: ["#d73027"], 2: ["#fee08b", "#d73027"], 3: ["#fee08b", "#fc8d59", "#d73027"]}
@@ -56,20 +56,18 @@ def _colours(q: QuestionResult) -> list[str]:
     return [colours[i] for i in range(len(q.options))] + [OTHER]
 
 
-def _single(ax: Axes, q: QuestionResult, k: int) -> None:
+def _single(ax: Axes, q: QuestionResult) -> None:
     left = 0.0
     options = list(q.options) + ([q.other] if q.other is not None else [])
     colours = _colours(q)
     for i, option in enumerate(options):
-        if option.suppressed or option.percent is None:
-            continue
-        width = option.percent
-        ax.barh(0, width, left=left, color=colours[i], label=option.label)
+        width = option.percent or 0.0
+        # Every option is in the legend with its percent, zeros included.
+        label = f"{option.label} — {uk_number(width)} %"
+        ax.barh(0, width, left=left, color=colours[i], label=label)
         if width >= 7:
             ax.text(left + width / 2, 0, uk_number(width), ha="center", va="center", fontsize=9)
         left += width
-    if left < 99.9 and any(o.suppressed for o in options):
-        ax.barh(0, 100 - left, left=left, color=HIDDEN, label=f"приховано (<{k})")
     ax.set_xlim(0, 100)
     ax.set_yticks([])
     ax.set_xticks([])
@@ -78,15 +76,14 @@ def _single(ax: Axes, q: QuestionResult, k: int) -> None:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05), ncol=2, fontsize=8, frameon=False)
 
 
-def _multi(ax: Axes, q: QuestionResult, k: int) -> None:
+def _multi(ax: Axes, q: QuestionResult) -> None:
     # Option names sit above their bars (not as tick labels) so every panel keeps full width.
     n = len(q.options)
     for i, option in enumerate(q.options):
         y = n - 1 - i
         value = 0.0 if option.percent is None else option.percent
-        ax.barh(y - 0.18, value, height=0.4, color=HIDDEN if option.suppressed else MULTI)
-        text = f"<{k}" if option.suppressed else uk_number(value)
-        ax.text(value + 1, y - 0.18, text, va="center", fontsize=8)
+        ax.barh(y - 0.18, value, height=0.4, color=MULTI)
+        ax.text(value + 1, y - 0.18, uk_number(value), va="center", fontsize=8)
         label = textwrap.shorten(option.label, 70, placeholder="…")
         ax.text(0, y + 0.22, label, va="center", ha="left", fontsize=8.5)
     ax.set_ylim(-0.55, n - 0.4)
@@ -102,38 +99,51 @@ def _blocks(q: QuestionResult) -> tuple[list[str], float, float]:
     lines = textwrap.wrap(f"{q.number}. {q.title}  (n = {q.answered})", WRAP)
     if q.kind == "single":
         options = [*q.options, *([q.other] if q.other is not None else [])]
-        entries = len(options) + any(o.suppressed for o in options)
+        entries = len(options)
         return lines, BAR_IN, 0.19 * ((entries + 1) // 2) + 0.12
     return lines, ROW_IN * len(q.options), 0.1
 
 
 def survey_chart(survey: SurveyResult, k: int) -> bytes:
     """One panel per question, laid out in inches so every panel keeps the full width."""
-    questions = [q for q in survey.questions if q.kind != "text" and not q.suppressed]
+    questions = [q for q in survey.questions if q.kind != "text" and q.answered > 0]
     layout = [_blocks(q) for q in questions]
-    height = (
-        TOP_IN + BOTTOM_IN + sum(LINE_IN * len(t) + h + below + GAP_IN for t, h, below in layout)
+    note = []
+    if survey.hidden_groups and not survey.suppressed:
+        note = textwrap.wrap(f"Не враховано: {hidden_note(survey, k)}", 80)
+    top_in = TOP_IN + LINE_IN * len(note)
+    height = max(
+        1.5,
+        top_in + BOTTOM_IN + sum(LINE_IN * len(t) + h + below + GAP_IN for t, h, below in layout),
     )
-    fig = plt.figure(figsize=(WIDTH_IN, max(height, 1.5)))
+    fig = plt.figure(figsize=(WIDTH_IN, height))
+    count = "приховано" if survey.suppressed else f"відповідей: {survey.respondents}"
     fig.text(
         0.5,
         1 - 0.15 / height,
-        textwrap.fill(f"{survey.title}, {survey.wave} (відповідей: {survey.respondents})", 50),
+        textwrap.fill(f"{survey.title}, {survey.wave} ({count})", 50),
         ha="center",
         va="top",
         fontsize=12,
         fontweight="bold",
     )
+    if note:
+        fig.text(0.5, 1 - TOP_IN / height, "\n".join(note), ha="center", va="top", fontsize=8.5)
     if not questions:
-        fig.text(0.5, 0.4, "Замало відповідей для діаграми", ha="center")
+        empty = (
+            textwrap.fill(f"Відповіді приховано: {hidden_note(survey, k)}", 60)
+            if survey.suppressed
+            else "Відповідей для діаграми немає"
+        )
+        fig.text(0.5, 0.4, empty, ha="center")
         return _png(fig)
-    top = height - TOP_IN  # inches from the bottom
+    top = height - top_in  # inches from the bottom
     width = (WIDTH_IN - 2 * SIDE_IN) / WIDTH_IN
     for q, (lines, plot, below) in zip(questions, layout, strict=True):
         fig.text(SIDE_IN / WIDTH_IN, top / height, "\n".join(lines), va="top", fontsize=10)
         top -= LINE_IN * len(lines) + 0.08
         ax = fig.add_axes((SIDE_IN / WIDTH_IN, (top - plot) / height, width, plot / height))
-        (_single if q.kind == "single" else _multi)(ax, q, k)
+        (_single if q.kind == "single" else _multi)(ax, q)
         top -= plot + below + GAP_IN
     return _png(fig)
 

@@ -1,12 +1,13 @@
 """The director's summary in Ukrainian, sized for one messenger message (< 3500 characters).
 
 Respondents per survey, the three largest gaps between roles, response rates, and notable
-changes since the previous wave. Suppressed figures are simply not mentioned.
+changes since the previous wave. Groups smaller than the minimum are named with that reason;
+every figure leaves them out (analytics/suppression.py).
 """
 
 from __future__ import annotations
 
-from analytics.labels import construct_uk, role_uk
+from analytics.labels import construct_uk, group_uk, role_uk, small_group_uk
 from analytics.numbers import uk_percent, uk_pp
 from analytics.plural import count_uk, responses_uk
 from analytics.records import GapResult, RateRow, Report, SurveyResult
@@ -27,11 +28,30 @@ def _header(report: Report) -> list[str]:
     return lines
 
 
-def _respondents(surveys: tuple[SurveyResult, ...]) -> list[str]:
+MAX_GROUPS_NAMED = 4
+
+
+def hidden_note(survey: SurveyResult, k: int) -> str:
+    """ "7-А, учні: група менша за 5 осіб" (the first few groups, then how many more)."""
+    names = [group_uk(g.class_name, g.role) for g in survey.hidden_groups]
+    shown = "; ".join(names[:MAX_GROUPS_NAMED])
+    if len(names) > MAX_GROUPS_NAMED:
+        shown += f" та ще {len(names) - MAX_GROUPS_NAMED}"
+    return f"{shown} — {small_group_uk(k)}"
+
+
+def _respondents(surveys: tuple[SurveyResult, ...], k: int) -> list[str]:
     lines = ["", "Відповіли:"]
     for s in surveys:
         source = ", імпорт з Google Forms" if s.source == "import" else ""
-        lines.append(f"• {s.title} ({s.wave}{source}): {responses_uk(s.respondents)}")
+        head = f"• {s.title} ({s.wave}{source})"
+        if s.suppressed:
+            lines.append(f"{head}: приховано ({hidden_note(s, k)})")
+            continue
+        line = f"{head}: {responses_uk(s.respondents)}"
+        if s.hidden_groups:
+            line += f" (не враховано: {hidden_note(s, k)})"
+        lines.append(line)
     return lines
 
 
@@ -64,12 +84,17 @@ def _gaps(report: Report) -> list[str]:
 
 def _rate_text(row: RateRow, k: int) -> str:
     who = role_uk(row.role)
-    if row.suppressed or row.rate is None:
-        return f"{who}: менше ніж {k} — приховано"
-    return (
+    if row.suppressed:
+        return f"{who}: приховано ({small_group_uk(k)})"
+    if row.rate is None:
+        return f"{who}: {row.completed} з {row.registered or 0}"
+    text = (
         f"{who}: {row.completed} з {count_uk(row.registered or 0, 'особи', 'осіб', 'осіб')} "
         f"({uk_percent(row.rate)})"
     )
+    if row.excluded:
+        text += f", без {', '.join(row.excluded)} ({small_group_uk(k)})"
+    return text
 
 
 def _rates(report: Report) -> list[str]:
@@ -81,9 +106,9 @@ def _rates(report: Report) -> list[str]:
     lines = ["", "Частка тих, хто відповів:"]
     for survey in dict.fromkeys(r.survey for r in rates):
         rows = [r for r in rates if r.survey == survey]
-        totals = [r for r in rows if r.class_name is None or len(rows) == 1]
+        totals = [r for r in rows if r.class_name is None] or rows  # one class: its rows
         parts = [_rate_text(r, report.min_group_size) for r in totals]
-        by_class = [r for r in rows if r.class_name and r.rate is not None and len(rows) > 1]
+        by_class = [r for r in rows if r.class_name and r.rate is not None and r not in totals]
         if by_class:
             lowest = min(by_class, key=lambda r: r.rate or 0.0)
             parts.append(f"найменше — {lowest.class_name} ({uk_percent(lowest.rate or 0.0)})")
@@ -124,11 +149,16 @@ def _fit(lines: list[str]) -> str:
 
 def render_text(report: Report) -> str:
     lines = _header(report)
-    if not report.surveys or report.respondents == 0:
+    k = report.min_group_size
+    if not report.surveys or (report.respondents == 0 and not report.hidden_groups):
         return "\n".join([*lines, "", "Відповідей ще немає."])
-    lines += _respondents(report.surveys)
+    lines += _respondents(report.surveys, k)
     lines += _gaps(report)
     lines += _rates(report)
     lines += _changes(report)
-    lines += ["", f"Групи, менші за {report.min_group_size} осіб, у звіті приховано."]
+    lines += [
+        "",
+        f"Групи (клас і роль), менші за {count_uk(k, 'особу', 'особи', 'осіб')}, у звіті "
+        "приховано й не враховано в жодній цифрі.",
+    ]
     return _fit(lines)

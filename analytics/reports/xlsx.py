@@ -1,5 +1,6 @@
-"""XLSX rendering: a sheet per survey (distributions), one for gaps, one for response rates and
-one for trends. Bold frozen header, sized columns, percent number format; "<k" for hidden cells.
+"""XLSX rendering: a sheet per survey (distributions), one with every free answer (grouped), one
+for gaps, one for response rates and one for trends. Bold frozen header, sized columns, percent
+number format. Groups smaller than the minimum are named with that reason and counted nowhere.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from analytics.labels import COMPARED_ROLES, construct_uk, role_uk
+from analytics.distribution import MIN_TEXTS_SHOWN
+from analytics.labels import COMPARED_ROLES, construct_uk, role_uk, small_group_uk
 from analytics.records import Report, SurveyResult
+from analytics.reports.text import hidden_note
 
 PERCENT = "0.0%"
 _BAD_SHEET_CHARS = str.maketrans({c: " " for c in "[]:*?/\\"})
@@ -31,14 +34,8 @@ def _sheet(wb: Workbook, title: str, header: list[str], widths: list[int]) -> Wo
     return ws
 
 
-def _pct(value: float | None, hidden: bool, k: int) -> Any:
-    if hidden:
-        return f"<{k}"
+def _pct(value: float | None) -> Any:
     return None if value is None else value / 100
-
-
-def _count(value: int | None, hidden: bool, k: int) -> Any:
-    return f"<{k}" if hidden else value
 
 
 def _format_percent(ws: Worksheet, columns: list[int]) -> None:
@@ -50,6 +47,11 @@ def _format_percent(ws: Worksheet, columns: list[int]) -> None:
             cell.alignment = Alignment(horizontal="right")
 
 
+def _texts_note(k: int) -> str:
+    least = max(MIN_TEXTS_SHOWN, k)
+    return f"(вільні відповіді не наводяться: їх написали менше ніж {least} осіб)"
+
+
 def _survey_sheet(wb: Workbook, survey: SurveyResult, k: int) -> None:
     ws = _sheet(
         wb,
@@ -57,35 +59,70 @@ def _survey_sheet(wb: Workbook, survey: SurveyResult, k: int) -> None:
         ["№", "Питання", "Відповіли", "Варіант", "Кількість", "Частка"],
         [5, 60, 11, 45, 11, 10],
     )
+    if survey.suppressed:
+        ws.append([None, f"Відповіді приховано: {hidden_note(survey, k)}"])
     for q in survey.questions:
         options = list(q.options) + ([q.other] if q.other is not None else [])
         if not options:
-            ws.append([q.number, q.title, q.answered, "(вільні відповіді)", q.answered, None])
+            label = (
+                _texts_note(k) if q.texts_hidden else "(вільні відповіді: аркуш «Вільні відповіді»)"
+            )
+            ws.append([q.number, q.title, q.answered, label, q.answered, None])
         for option in options:
             ws.append(
-                [
-                    q.number,
-                    q.title,
-                    q.answered,
-                    option.label,
-                    _count(option.count, option.suppressed, k),
-                    _pct(option.percent, option.suppressed, k),
-                ]
+                [q.number, q.title, q.answered, option.label, option.count, _pct(option.percent)]
             )
+    if survey.hidden_groups and not survey.suppressed:
+        ws.append([])
+        ws.append([None, f"Не враховано в жодній цифрі: {hidden_note(survey, k)}"])
     for row in ws.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
     _format_percent(ws, [6])
 
 
+def _texts_sheet(wb: Workbook, report: Report) -> None:
+    """Every shown free answer, grouped (the DOCX quotes only the most frequent ones)."""
+    rows = [
+        [s.title, q.number, q.title, group.text, group.count]
+        for s in report.surveys
+        for q in s.questions
+        for group in q.texts
+    ]
+    if not rows:
+        return
+    ws = _sheet(
+        wb,
+        "Вільні відповіді",
+        ["Анкета", "№", "Питання", "Відповідь", "Скільки осіб"],
+        [26, 5, 40, 70, 13],
+    )
+    for row in rows:
+        ws.append(row)
+    for row in ws.iter_rows(min_row=2):
+        row[2].alignment = Alignment(wrap_text=True, vertical="top")
+        row[3].alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def _gaps_sheet(wb: Workbook, report: Report) -> None:
-    header = ["Напрям", *(role_uk(r).capitalize() for r in COMPARED_ROLES), "Розбіжність, в. п."]
-    ws = _sheet(wb, "Розбіжності", header, [42, 12, 12, 12, 20])
+    header = [
+        "Напрям",
+        *(role_uk(r).capitalize() for r in COMPARED_ROLES),
+        "Розбіжність, в. п.",
+        "Питання анкет",
+    ]
+    ws = _sheet(wb, "Розбіжності", header, [42, 12, 12, 12, 20, 36])
     for gap in report.gaps:
+        questions = "; ".join(
+            f"{role_uk(r)}: {', '.join(str(n) for n in gap.questions[r])}"
+            for r in COMPARED_ROLES
+            if gap.questions.get(r)
+        )
         ws.append(
             [
                 construct_uk(gap.construct),
-                *(_pct(gap.positive[r], False, report.min_group_size) for r in COMPARED_ROLES),
+                *(_pct(gap.positive[r]) for r in COMPARED_ROLES),
                 gap.max_gap_pp,
+                questions,
             ]
         )
     _format_percent(ws, [2, 3, 4])
@@ -100,15 +137,18 @@ def _rates_sheet(wb: Workbook, report: Report) -> None:
     )
     k = report.min_group_size
     for r in report.response_rates:
+        where = r.class_name or "усі"
+        if r.excluded:
+            where += ", крім " + ", ".join(r.excluded)
         ws.append(
             [
                 r.survey,
                 r.wave,
-                r.class_name or "усі",
+                where,
                 role_uk(r.role),
                 r.registered,
-                _count(r.completed, r.suppressed, k),
-                "імпорт" if r.note == "import" else _pct(r.rate, r.suppressed, k),
+                f"приховано: {small_group_uk(k)}" if r.suppressed else r.completed,
+                "імпорт" if r.note == "import" else _pct(r.rate),
             ]
         )
     _format_percent(ws, [7])
@@ -164,6 +204,7 @@ def render_xlsx(report: Report) -> bytes:
     wb.remove(wb.active)
     for survey in report.surveys:
         _survey_sheet(wb, survey, report.min_group_size)
+    _texts_sheet(wb, report)
     _gaps_sheet(wb, report)
     _rates_sheet(wb, report)
     if report.trend:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Completion, Membership, Response
@@ -21,7 +21,22 @@ OptionCountRow = tuple[str, int | None, str | None, int]
 AnsweredRow = tuple[str, str | None, int]
 
 
+# A group of respondents: (class id, or None for "no class"; the stored roles it covers).
+SliceFilter = tuple[int | None, Sequence[str]]
+
 _Query = TypeVar("_Query", bound=Select)
+
+
+def _in_slices(slices: Sequence[SliceFilter]) -> ColumnElement[bool]:
+    return or_(
+        *(
+            and_(
+                Response.class_id.is_(None) if class_id is None else Response.class_id == class_id,
+                Response.role.in_(list(roles)),
+            )
+            for class_id, roles in slices
+        )
+    )
 
 
 def _scoped(
@@ -103,22 +118,68 @@ def answered_counts(
     return [(r[0], None, int(r[1])) for r in session.execute(plain)]
 
 
-def text_answers(
+def slice_option_counts(
+    session: Session, wave_id: int, slices: Sequence[SliceFilter]
+) -> list[OptionCountRow]:
+    """Answer rows per (question, option, role) of the responses in `slices` only.
+
+    For the few small groups a report leaves out: analytics subtracts these from the scope's
+    counts, so that the common case keeps its covering-index scan without a join.
+    """
+    if not slices:
+        return []
+    query = (
+        select(Answer.question_id, Answer.option_index, Response.role, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(Answer.wave_id == wave_id, Response.wave_id == wave_id, _in_slices(slices))
+        .group_by(Answer.question_id, Answer.option_index, Response.role)
+    )
+    return [(r[0], r[1], r[2], int(r[3])) for r in session.execute(query)]
+
+
+def slice_answered_counts(
+    session: Session, wave_id: int, question_ids: Sequence[str], slices: Sequence[SliceFilter]
+) -> list[AnsweredRow]:
+    """Distinct responses in `slices` that answered each of `question_ids`, per role."""
+    if not slices or not question_ids:
+        return []
+    query = (
+        select(Answer.question_id, Response.role, func.count(Answer.response_id.distinct()))
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Answer.wave_id == wave_id,
+            Response.wave_id == wave_id,
+            Answer.question_id.in_(list(question_ids)),
+            _in_slices(slices),
+        )
+        .group_by(Answer.question_id, Response.role)
+    )
+    return [(r[0], r[1], int(r[2])) for r in session.execute(query)]
+
+
+def text_answer_counts(
     session: Session,
     wave_id: int,
     question_id: str,
     *,
     class_id: int | None = None,
     roles: Sequence[str] | None = None,
-) -> list[str]:
-    """Free-text (and "other") answers of one question, sorted so that order reveals nothing."""
-    query = _scoped(select(Answer.text), wave_id, class_id, roles).where(
+    exclude: Sequence[SliceFilter] = (),
+) -> list[tuple[str, int]]:
+    """Free-text (and "other") answers of one question as (text, how many wrote exactly it),
+    leaving out the responses in `exclude`; sorted by text, so that order reveals nothing."""
+    query = _scoped(select(Answer.text, func.count()), wave_id, class_id, roles).where(
         Answer.question_id == question_id,
         Answer.option_index.is_(None),
         Answer.text.is_not(None),
     )
-    # Stored texts are never empty (answer rows skip blank ones); sorting in SQL is cheapest.
-    return list(session.scalars(query.order_by(Answer.text)))
+    if exclude:
+        if class_id is None and roles is None:  # _scoped joined nothing yet
+            query = query.join(Response, Response.id == Answer.response_id)
+        query = query.where(not_(_in_slices(exclude)))
+    # Stored texts are never empty (answer rows skip blank ones); grouping in SQL is cheapest.
+    query = query.group_by(Answer.text).order_by(Answer.text)
+    return [(str(r[0]), int(r[1])) for r in session.execute(query)]
 
 
 def respondent_counts(session: Session, wave_id: int) -> list[tuple[int | None, str, int]]:
