@@ -9,34 +9,12 @@ from datetime import datetime, timedelta
 
 from bot.channels.memory import MemoryChannel, MemoryUser
 from bot.conversation.service import ChatService
-from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
 from bot.delivery.outbox import OutboxSender
 from bot.engine.buttons import ButtonKind, encode
-from bot.engine.events import Reply
 from bot.settings import Settings
 from storage.db import Database
-from storage.repositories import invites, school
 from tests.outbox_rows import OutboxRow, outbox_rows
-
-
-class MemoryTransport:
-    """The outbox sender's Transport for the memory channel: delivers into MemoryUsers."""
-
-    limits = ChannelLimits(per_second=1000.0, per_chat_interval=0.0, per_chat_burst=1000)
-
-    def __init__(self, channel: MemoryChannel) -> None:
-        self.memory = channel
-        self.channel = channel.name
-
-    async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
-        results = []
-        for d in deliveries:
-            ref = await self.memory.send(d.recipient, Reply.from_json(d.payload["reply"]))
-            results.append(Result(Outcome.SENT, message_id=ref))
-        return results
-
-    def is_group(self, recipient: str) -> bool:
-        return recipient.startswith("group")
+from tests.school import SchoolBuilder
 
 
 @dataclass
@@ -55,9 +33,9 @@ class CriteriaSchool:
         self.now += timedelta(**delta)
 
     def join(self, user_id: str, class_name: str | None, role: str) -> MemoryUser:
-        with self.db.write() as session:
-            class_id = self.class_ids[class_name] if class_name else None
-            code = invites.create_invite(session, class_id, role, self.now).code
+        code = SchoolBuilder(self.db, self.settings, self.class_ids).invite(
+            class_name, role, self.now
+        )
         user = self.channel.user(user_id, display_name=user_id.title())
         user.send(f"/start {code}")
         user.press_payload(encode(ButtonKind.CONSENT, "y"))
@@ -70,7 +48,7 @@ class CriteriaSchool:
 
         sender = OutboxSender(
             self.db,
-            {self.channel.name: MemoryTransport(self.channel)},
+            {self.channel.name: self.channel},
             self.settings,
             clock=self.clock,
             after_sent=[notice_sent],
@@ -87,9 +65,7 @@ class CriteriaSchool:
 
 
 def build(db: Database, settings: Settings, now: datetime) -> CriteriaSchool:
-    with db.write() as session:
-        rows = school.add_classes(session, settings.school_name, ["7-А", "7-Б", "8-В"])
-        class_ids = {r.name: r.id for r in rows}
+    class_ids = SchoolBuilder.create(db, settings, ("7-А", "7-Б", "8-В")).class_ids
     holder: list[CriteriaSchool] = []
     service = ChatService(db, settings, clock=lambda: holder[0].now, outbox_channels=frozenset())
     world = CriteriaSchool(db, settings, now, service, MemoryChannel(service), class_ids)

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from bot.settings import Settings
-from bot.surveys.admin import create_wave, open_wave, sync_surveys
 from storage.db import Database
-from storage.models import Identity
-from storage.repositories import people, responses, school
+from storage.repositories import people, responses
 from storage.repositories.waves import get_wave
 from tests.outbox_rows import OutboxRow, outbox_rows
+from tests.school import SchoolBuilder
 
 STUDENTS = "assessment-students"
 
@@ -22,18 +21,15 @@ class JobSchool:
     settings: Settings
     class_ids: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def builder(self) -> SchoolBuilder:
+        return SchoolBuilder(self.db, self.settings, self.class_ids)
+
     def person(
         self, name: str, role: str, class_name: str | None, *accounts: tuple[str, str]
     ) -> int:
         """A registered person with messenger accounts, e.g. ("telegram", "1001")."""
-        with self.db.write() as session:
-            channel, external_id = accounts[0]
-            person_id = people.register(session, channel, external_id, name, "uk", _T0)
-            for channel, external_id in accounts[1:]:
-                session.add(Identity(person_id=person_id, channel=channel, external_id=external_id))
-            class_id = self.class_ids[class_name] if class_name else None
-            people.add_membership(session, person_id, class_id, role)
-        return person_id
+        return self.builder.person(name, role, class_name, *accounts, now=_T0)
 
     def wave(
         self,
@@ -44,18 +40,9 @@ class JobSchool:
         closes_at: datetime | None = None,
         open_now: bool = True,
     ) -> int:
-        with self.db.write() as session:
-            wave = create_wave(
-                session,
-                slug,
-                list(self.class_ids.values()),
-                now,
-                opens_at=opens_at,
-                closes_at=closes_at,
-            )
-            if open_now:
-                open_wave(session, wave.id, now)
-        return wave.id
+        return self.builder.wave(
+            slug, now, opens_at=opens_at, closes_at=closes_at, open_now=open_now
+        )
 
     def complete(self, wave_id: int, person_id: int, answer: int = 0) -> None:
         """The person submits the students' survey (one answered question is enough)."""
@@ -87,8 +74,4 @@ _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def build_job_school(
     db: Database, settings: Settings, classes: tuple[str, ...] = ("7-А", "8-Б")
 ) -> JobSchool:
-    with db.write() as session:
-        rows = school.add_classes(session, settings.school_name, list(classes))
-        sync_surveys(session)
-        class_ids = {r.name: r.id for r in rows}
-    return JobSchool(db, settings, class_ids)
+    return JobSchool(db, settings, SchoolBuilder.create(db, settings, classes).class_ids)

@@ -9,9 +9,8 @@ from bot.channels.memory import MemoryChannel, MemoryUser
 from bot.conversation.service import ChatService
 from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
-from bot.surveys.admin import create_wave, open_wave, sync_surveys
 from storage.db import Database
-from storage.repositories import invites, school
+from tests.school import SchoolBuilder
 
 
 @dataclass
@@ -24,6 +23,10 @@ class School:
     class_ids: dict[str, int] = field(default_factory=dict)
     waves: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def builder(self) -> SchoolBuilder:
+        return SchoolBuilder(self.db, self.settings, self.class_ids)
+
     def invite(
         self,
         class_name: str | None,
@@ -31,17 +34,12 @@ class School:
         uses: int | None = None,
         expires_days: int | None = None,
     ) -> str:
-        with self.db.write() as session:
-            class_id = self.class_ids[class_name] if class_name else None
-            return invites.create_invite(session, class_id, role, self.now, uses, expires_days).code
+        return self.builder.invite(class_name, role, self.now, uses, expires_days)
 
     def open(self, slug: str, classes: list[str] | None = None) -> int:
-        with self.db.write() as session:
-            ids = [self.class_ids[c] for c in (classes or list(self.class_ids))]
-            wave = create_wave(session, slug, ids, self.now)
-            open_wave(session, wave.id, self.now)
-        self.waves[slug] = wave.id
-        return wave.id
+        wave_id = self.builder.wave(slug, self.now, classes or None)
+        self.waves[slug] = wave_id
+        return wave_id
 
     def join(self, user_id: str, class_name: str | None, role: str) -> MemoryUser:
         user = self.channel.user(user_id, display_name=user_id.title())
@@ -53,9 +51,6 @@ class School:
 def build_school(
     db: Database, settings: Settings, now: datetime, classes: tuple[str, ...] = ("7-А", "8-Б")
 ) -> School:
-    with db.write() as session:
-        rows = school.add_classes(session, settings.school_name, list(classes))
-        sync_surveys(session)
-        class_ids = {r.name: r.id for r in rows}
+    builder = SchoolBuilder.create(db, settings, classes)
     service = ChatService(db, settings, clock=lambda: now, outbox_channels=frozenset())
-    return School(db, settings, now, service, MemoryChannel(service), class_ids)
+    return School(db, settings, now, service, MemoryChannel(service), builder.class_ids)

@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,10 +38,9 @@ from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result, Tran
 from bot.delivery.outbox import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
-from storage.repositories import invites, school, surveys, waves
-from storage.survey_schema import bundled_surveys_dir, load_survey_file
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_request import IN_PROCESS_URL, FakeRequest
+from tests.school import SchoolBuilder
 
 __all__ = [
     "FAST",
@@ -239,11 +237,11 @@ class SchoolData:
 def seed_school(db: Database, settings: Settings, now: datetime | None = None) -> SchoolData:
     """Class 7-А, invites for a parent and the class teacher, the parents' survey open."""
     now = now or datetime.now(UTC) - timedelta(minutes=1)
-    with db.write() as session:
-        (klass,) = school.add_classes(session, settings.school_name, ["7-А"])
-        parent = invites.create_invite(session, klass.id, "parent", now)
-        teacher = invites.create_invite(session, klass.id, "class_teacher", now)
-        path = Path(bundled_surveys_dir()) / "assessment-parents.yaml"
-        survey = surveys.sync_survey(session, load_survey_file(path))
-        wave = waves.create_wave(session, survey.id, "2026-03", [klass.id], status="open")
-        return SchoolData(klass.id, wave.id, parent.code, teacher.code)
+    builder = SchoolBuilder.create(db, settings, ("7-А",))
+    wave_id = builder.wave("assessment-parents", now, label="2026-03")
+    return SchoolData(
+        builder.class_ids["7-А"],
+        wave_id,
+        builder.invite("7-А", "parent", now),
+        builder.invite("7-А", "class_teacher", now),
+    )

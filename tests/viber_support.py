@@ -23,11 +23,11 @@ from bot.delivery.outbox import OutboxSender
 from bot.engine.events import Reply
 from bot.settings import Settings
 from storage.db import Database
-from storage.repositories import invites, people, school, surveys, waves
+from storage.repositories import invites, people
 from storage.repositories import outbox as outbox_repo
 from storage.repositories.outbox import NewMessage, enqueue_many
-from storage.survey_schema import bundled_surveys_dir, load_survey_file
 from tests.fake_viber import FakeViber, Shown
+from tests.school import SchoolBuilder
 
 TOKEN = "4fdbb2493ae7ddc2-cd8869c327e2c592-60fd2dddaa295531"
 _tokens = itertools.count(1_000_000)
@@ -186,15 +186,13 @@ def build_world(fake: FakeViber, db: Database, settings: Settings, start: dateti
             "viber_bot_name": "Ліцей",
         }
     )
-    with db.write() as session:
-        (klass,) = school.add_classes(session, viber_settings.school_name, ["7-А"])
-        survey = surveys.sync_survey(
-            session, load_survey_file(bundled_surveys_dir() / "assessment-parents.yaml")
-        )
-        wave = waves.create_wave(session, survey.id, "2026-весна", [klass.id], status="open")
+    builder = SchoolBuilder.create(db, viber_settings, ("7-А",))
+    wave_id = builder.wave("assessment-parents", start, label="2026-весна")
     parts = build_viber(viber_settings, db, clock)
     sender = OutboxSender(db, {"viber": parts.transport}, viber_settings, clock, sleep=clock.sleep)
-    return ViberWorld(fake, db, viber_settings, clock, parts, sender, klass.id, wave.id)
+    return ViberWorld(
+        fake, db, viber_settings, clock, parts, sender, builder.class_ids["7-А"], wave_id
+    )
 
 
 def enqueue_parent_notice(

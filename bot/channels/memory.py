@@ -91,7 +91,7 @@ class MemoryChannel:
         return self.name
 
     def is_group(self, recipient: str) -> bool:
-        return False
+        return recipient.startswith("group")  # simulated group chats are named so
 
     async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
         """The outbox sender's call: each row lands in its user's inbox."""

@@ -1,0 +1,92 @@
+"""The one school builder of the tests: classes, the bundled surveys, invites, waves and people
+in a real database. Every test school (dialogs, criteria, jobs, Telegram, Viber) starts here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+from bot.surveys.admin import create_wave, open_wave, sync_surveys
+from storage.db import Database
+from storage.models import Identity
+from storage.repositories import invites, people, school
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class SchoolBuilder:
+    db: Database
+    settings: Settings
+    class_ids: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls, db: Database, settings: Settings, classes: tuple[str, ...] = ("7-А", "8-Б")
+    ) -> SchoolBuilder:
+        """The classes, and every questionnaire in surveys/ stored as a survey."""
+        with db.write() as session:
+            rows = school.add_classes(session, settings.school_name, list(classes))
+            sync_surveys(session)
+            return cls(db, settings, {r.name: r.id for r in rows})
+
+    def class_id(self, class_name: str | None) -> int | None:
+        return self.class_ids[class_name] if class_name else None
+
+    def invite(
+        self,
+        class_name: str | None,
+        role: str,
+        now: datetime = T0,
+        uses: int | None = None,
+        expires_days: int | None = None,
+    ) -> str:
+        with self.db.write() as session:
+            return invites.create_invite(
+                session, self.class_id(class_name), role, now, uses, expires_days
+            ).code
+
+    def wave(
+        self,
+        slug: str,
+        now: datetime = T0,
+        classes: list[str] | None = None,
+        *,
+        opens_at: datetime | None = None,
+        closes_at: datetime | None = None,
+        open_now: bool = True,
+        label: str | None = None,
+    ) -> int:
+        """A wave of the survey `slug` for `classes` (default: all), opened now unless told."""
+        names = classes if classes is not None else list(self.class_ids)
+        with self.db.write() as session:
+            wave = create_wave(
+                session,
+                slug,
+                [self.class_ids[c] for c in names],
+                now,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                label=label,
+            )
+            if open_now:
+                open_wave(session, wave.id, now)
+            return wave.id
+
+    def person(
+        self,
+        name: str,
+        role: str,
+        class_name: str | None,
+        *accounts: tuple[str, str],
+        now: datetime = T0,
+    ) -> int:
+        """A registered person with messenger accounts, e.g. ("telegram", "1001")."""
+        with self.db.write() as session:
+            channel, external_id = accounts[0]
+            person_id = people.register(session, channel, external_id, name, "uk", now)
+            for channel, external_id in accounts[1:]:
+                session.add(Identity(person_id=person_id, channel=channel, external_id=external_id))
+            people.add_membership(session, person_id, self.class_id(class_name), role)
+            return person_id
