@@ -145,7 +145,8 @@ class Report:
         return sum(s.respondents for s in self.surveys)
 
     @property
-    def hidden_groups(self) -> int:
+    def hidden_group_count(self) -> int:
+        """Groups left out of every figure, over all surveys."""
         return sum(len(s.hidden_groups) for s in self.surveys)
 
     def ranked_gaps(self) -> list[GapResult]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,14 @@ from analytics import build_report, charts, render, write_all
 from analytics.records import Report
 from bot.settings import Settings
 from storage.db import Database
-from tests.analytics_fixtures import options, seed_previous_students, seed_school
+from tests.analytics_fixtures import (
+    PARENTS,
+    Q,
+    add_wave,
+    options,
+    seed_previous_students,
+    seed_school,
+)
 
 
 @pytest.fixture
@@ -170,3 +179,65 @@ def test_no_waves_yet_is_a_clear_error(db: Database, settings: Settings) -> None
         build_report(db, options(settings), ["assessment-parents"], wave_label="1999")
     with pytest.raises(ReportError, match="unknown class '12-Я'"):
         build_report(db, options(settings), class_name="12-Я")
+
+
+def _big_parents_wave(db: Database, respondents: int, texts: tuple[str, ...]) -> None:
+    plan = (
+        respondents,
+        {
+            "q1": Q("single", (respondents // 4,) * 4),
+            "q5": Q("single", (respondents // 4,) * 4),
+            "q8": Q("text", texts=texts),
+        },
+    )
+    classes = {f"{grade}-А": respondents // 10 for grade in range(1, 11)}
+    add_wave(db, PARENTS, "2025", plan, opens=datetime(2025, 3, 1, tzinfo=UTC), classes=classes)
+
+
+def test_docx_of_20000_responses_with_many_free_texts_renders_fast_and_grouped(
+    db: Database, settings: Settings
+) -> None:
+    distinct = tuple(f"Пропозиція № {i}" for i in range(9000))
+    texts = ("Все влаштовує",) * 3000 + ("Більше пояснювати критерії",) * 2000 + distinct
+    _big_parents_wave(db, 20_000, texts)
+    report = build_report(db, options(settings), [PARENTS])
+    started = time.perf_counter()
+    data = bytes(render(report, "docx"))
+    assert time.perf_counter() - started < 3.0
+    doc = Document(io.BytesIO(data))
+    bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert len(bullets) == 20  # at most 20 groups of the 14,000 answers are quoted
+    assert bullets[:2] == [
+        "«Все влаштовує» — 3000 разів",
+        "«Більше пояснювати критерії» — 2000 разів",
+    ]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Вільні відповіді (14000; однакові наведено один раз, спершу найчастіші):" in text
+    # 9000 distinct answers, 18 of them quoted: the rest counted and left to the XLSX
+    assert "Ще 8982 відповіді (8982 різні) — у файлі XLSX, аркуш «Вільні відповіді»." in text
+    sheet = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))))["Вільні відповіді"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert len(rows) == 9002 and sum(r[4] for r in rows) == 14_000
+
+
+def test_identical_free_texts_are_grouped_whatever_their_case_spacing_or_full_stop(
+    db: Database, settings: Settings
+) -> None:
+    texts = (
+        ("Все влаштовує",) * 3
+        + ("все влаштовує.", "Все  влаштовує!")
+        + ("Більше прикладів",) * 2
+        + tuple(f"Думка {i}" for i in range(5))
+    )
+    _big_parents_wave(db, 100, texts)
+    report = build_report(db, options(settings), [PARENTS])
+    q8 = next(q for q in report.surveys[0].questions if q.id == "q8")
+    assert [(g.text, g.count) for g in q8.texts][:3] == [
+        ("Все влаштовує", 5),
+        ("Більше прикладів", 2),
+        ("Думка 0", 1),
+    ]
+    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+    bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert bullets[:3] == ["«Все влаштовує» — 5 разів", "«Більше прикладів» — 2 рази", "«Думка 0»"]
+    assert len(bullets) == 7

@@ -265,7 +265,7 @@ def _participants(report: Report) -> str:
         for role, n in s.respondents_by_role.items():
             by_role[role] = by_role.get(role, 0) + n
     who = ", ".join(f"{role_uk(r)} — {n}" for r, n in by_role.items())
-    hidden = report.hidden_groups
+    hidden = report.hidden_group_count
     if not hidden:
         total = count_uk(report.respondents, "респондент", "респонденти", "респондентів")
         return f"В анкетуванні взяли участь {total}: {who}."

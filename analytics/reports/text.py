@@ -150,7 +150,7 @@ def _fit(lines: list[str]) -> str:
 def render_text(report: Report) -> str:
     lines = _header(report)
     k = report.min_group_size
-    if not report.surveys or (report.respondents == 0 and not report.hidden_groups):
+    if not report.surveys or (report.respondents == 0 and not report.hidden_group_count):
         return "\n".join([*lines, "", "Відповідей ще немає."])
     lines += _respondents(report.surveys, k)
     lines += _gaps(report)
