@@ -1,4 +1,4 @@
-"""What criteria notices look like: texts (uk + en), button payload kinds, message rendering.
+"""What criteria notices look like: their parts, keyboards and messages, in the reader's language.
 
 Pure: no storage. Used by the chat flow (bot/criteria/flows.py) and by the publish service
 (bot/criteria/service.py), which renders each notice in the recipient's language.
