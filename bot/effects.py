@@ -109,7 +109,6 @@ def _submit(effect: Submit, ctx: EffectContext) -> None:
         class_id=effect.class_id,
         role=effect.role,
         answers=effect.answers,
-        today=ctx.tz_today,
     )
     if not stored:
         raise EffectFailed("survey_done_already")

@@ -8,7 +8,7 @@ made-up counts (marked INVENTED) that leave the seed's ranking of gaps as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.db import Database
@@ -159,7 +159,7 @@ def add_wave(
                 class_id, role = classes[_class_of(i, STUDENT_CLASSES)], "student"
             else:
                 class_id, role = classes[_class_of(i, PARENT_CLASSES)], "parent"
-            responses.append(NewResponse(class_id, role, date(2025, 2, 14), answers))
+            responses.append(NewResponse(class_id, role, answers))
         bulk_add_responses(session, survey_id=survey.id, wave_id=wave.id, responses=responses)
         return wave.id
 
