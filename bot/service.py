@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import engine
 from bot.effects import EffectContext, EffectFailed, apply_effects
-from bot.engine.core import Send, State
+from bot.engine.core import Send, State, private_replies
 from bot.events import EventKind, IncomingEvent, Reply
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
@@ -42,7 +42,13 @@ class Handled:
 
 
 def reply_message(
-    channel: str, recipient: str, reply: Reply, key: str, person_id: int | None, kind: str = "reply"
+    channel: str,
+    recipient: str,
+    reply: Reply,
+    key: str,
+    person_id: int | None,
+    kind: str = "reply",
+    sensitive: bool = False,
 ) -> NewMessage:
     return NewMessage(
         channel=channel,
@@ -52,6 +58,7 @@ def reply_message(
         person_id=person_id,
         kind=kind,
         urgent=True,
+        sensitive=sensitive,
     )
 
 
@@ -129,6 +136,8 @@ class ChatService:
         state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
         world = self._world(session, event, now)
         result = engine.step(state, event, world)
+        # Replies that show answers (or confirm an erasure) are scrubbed once sent.
+        sensitive = private_replies(state, result)
         person = world.person()
         ectx = EffectContext(
             session=session,
@@ -167,6 +176,7 @@ class ChatService:
                         reply,
                         f"r:{event.channel}:{event.user_id}:{event_key}:{i}",
                         ectx.person_id,
+                        sensitive=sensitive,
                     )
                     for i, reply in enumerate(replies)
                 ],
