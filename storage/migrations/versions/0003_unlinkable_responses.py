@@ -154,6 +154,9 @@ def upgrade() -> None:
     with op.batch_alter_table("conversations") as batch_op:
         batch_op.drop_column("version")
 
+    # First, while their rows still name them: what earlier /forgets left behind.
+    _forget_leftovers()
+
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(
             sa.Column("sensitive", sa.Boolean(), server_default=sa.false(), nullable=False)
@@ -172,7 +175,6 @@ def upgrade() -> None:
 
     # Unfinished answers of closed waves can never be submitted: nothing to keep them for.
     op.execute("DELETE FROM drafts WHERE wave_id IN (SELECT id FROM waves WHERE status = 'closed')")
-    _forget_leftovers()
 
 
 def downgrade() -> None:
