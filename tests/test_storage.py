@@ -35,6 +35,8 @@ def test_sqlite_is_tuned_for_a_bot(db: Database) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        # deleted content is zeroed, not left in free space (docs/privacy.md)
+        assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
 
 
 def test_upgrade_head_matches_the_models(db: Database) -> None:
