@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -304,10 +304,9 @@ def import_forms(
     label = _label(moments, path, wave_label)
     if len(moments) < len(rows.responses):
         rows.warnings.append(
-            f"{len(rows.responses) - len(moments)} row(s) without a timestamp: dated like the "
-            "latest response"
+            f"{len(rows.responses) - len(moments)} row(s) without a timestamp: only the "
+            "others date the wave"
         )
-    fallback_day = max(moments).date() if moments else date.today()
     role = survey.audience[0]
     class_names = sorted({c for _, c, _ in rows.responses if c})
     tz = options.tz
@@ -335,13 +334,8 @@ def import_forms(
             import_hash=digest,
         )
         responses = [
-            NewResponse(
-                classes.get(class_name) if class_name else None,
-                role,
-                moment.date() if moment else fallback_day,
-                answers,
-            )
-            for moment, class_name, answers in rows.responses
+            NewResponse(classes.get(class_name) if class_name else None, role, answers)
+            for _, class_name, answers in rows.responses
         ]
         count, answer_count = bulk_add_responses(
             session, survey_id=survey_id, wave_id=wave.id, responses=responses

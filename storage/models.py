@@ -1,30 +1,35 @@
 """SQLAlchemy 2 typed models: the whole schema of classpulse.
 
-Anonymity (as LimeSurvey does it): `Response` and `Answer` carry survey, wave, class, role and the
-date only. `Completion` says who finished a wave and has no link to any response. Response ids are
-random, so that insertion order of ids cannot pair a response with a completion.
+Anonymity (docs/privacy.md): `Response` and `Answer` carry survey, wave, class and role only: no
+person, no time. `Completion` says who finished a wave and has no link to any response. Response
+ids are random, and no row of either side carries an order: `responses`, `answers` and
+`completions` have no rowid (SQLite `WITHOUT ROWID`, keyed by the random id resp. by wave and
+person) and no autoincrement id, and a submission rewrites its whole (wave, class, role) group in
+id order (storage/repositories/responses.py), so neither row order nor PostgreSQL's ctid/xmin
+follow the order people submitted in.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -202,8 +207,13 @@ def _random_response_id() -> str:
     return uuid.uuid4().hex
 
 
+# No rowid: a rowid is insertion order, and the insertion order of responses and completions is
+# the order people submitted in. Without it a table is a B-tree on its primary key.
+NO_ROWID = {"sqlite_with_rowid": False}
+
+
 class Response(Base):
-    """A submitted, anonymous response: no person, no identity, no exact time."""
+    """A submitted, anonymous response: no person, no identity, no time (the wave dates it)."""
 
     __tablename__ = "responses"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_response_id)
@@ -211,35 +221,43 @@ class Response(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id"), nullable=True)
     role: Mapped[str] = mapped_column(String(20))
-    submitted_on: Mapped[date] = mapped_column(Date)
+    __table_args__ = NO_ROWID
 
 
 class Answer(Base):
-    """One chosen option (or text) of a response; a multi-choice answer is several rows."""
+    """One chosen option (or text) of a response; a multi-choice answer is several rows.
+
+    Keyed by the response's random id: (response, question, item), item numbering the rows of
+    one question's answer from 0."""
 
     __tablename__ = "answers"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    response_id: Mapped[str] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    item: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
-    question_id: Mapped[str] = mapped_column(String(40))
     option_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     __table_args__ = (
         Index("ix_answers_wave_question_option", "wave_id", "question_id", "option_index"),
         # Covers "how many responses answered this question" without reading the table.
         Index("ix_answers_wave_question_response", "wave_id", "question_id", "response_id"),
-        Index("ix_answers_response", "response_id"),
+        NO_ROWID,
     )
 
 
 class Completion(Base):
-    """Who has finished a wave. Deliberately no link to the response and no timestamp."""
+    """Who has finished a wave. Deliberately no link to the response, no id and no timestamp."""
 
     __tablename__ = "completions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    __table_args__ = (UniqueConstraint("wave_id", "person_id"),)
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    __table_args__ = NO_ROWID
 
 
 class Conversation(Base):
@@ -250,7 +268,6 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
@@ -278,6 +295,9 @@ class OutboxMessage(Base):
     )
     kind: Mapped[str] = mapped_column(String(24), default="reply")
     urgent: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Shows answers (a survey's replies) or follows an erasure: once sent, failed or dropped the
+    # row keeps neither its payload nor whom it went to (storage/repositories/outbox.py).
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     payload: Mapped[dict[str, Any]] = mapped_column()
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")

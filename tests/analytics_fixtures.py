@@ -8,7 +8,7 @@ made-up counts (marked INVENTED) that leave the seed's ranking of gaps as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from analytics import AnalyticsOptions
@@ -177,7 +177,7 @@ def add_wave(
                 class_id, role = ids[_class_of(i, sizes)], "student"
             else:
                 class_id, role = ids[_class_of(i, sizes)], "parent"
-            responses.append(NewResponse(class_id, role, date(2025, 2, 14), answers))
+            responses.append(NewResponse(class_id, role, answers))
         bulk_add_responses(session, survey_id=survey.id, wave_id=wave.id, responses=responses)
         return wave.id
 

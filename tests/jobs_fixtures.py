@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from bot.settings import Settings
 from storage.db import Database
@@ -57,7 +57,6 @@ class JobSchool:
                 class_id=wave.class_ids[0],
                 role="student",
                 answers={"q2": answer, "q3": answer % 2},
-                today=date(2026, 3, 2),
             )
 
     def unreachable(self, channel: str, external_id: str, now: datetime) -> None:

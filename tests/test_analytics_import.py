@@ -351,7 +351,7 @@ def test_without_timestamps_the_label_is_the_file_name(
     path = _write(tmp_path, "вчителі-весна.csv", _csv(rows).encode())
     result = import_forms(db, options(settings), path, TEACHERS)
     assert (result.wave, result.responses, result.classes) == ("вчителі-весна", 2, ("7-А",))
-    assert result.warnings == ("2 row(s) without a timestamp: dated like the latest response",)
+    assert result.warnings == ("2 row(s) without a timestamp: only the others date the wave",)
 
 
 # ------------------------------------------------------------------ the right survey only

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from analytics import build_report, render
 from bot.settings import Settings
@@ -40,7 +40,6 @@ def _bot_wave(db: Database, registered: dict[str, int], completed: dict[str, int
                         class_id=classes[name],
                         role="student",
                         answers={"q2": i % 4, "q11": 0},
-                        today=date(2026, 3, 2),
                     )
         # a parent is registered too, but the students' survey does not count parents
         parent = register(session, "telegram", "parent-1", "P", "uk", NOW)

@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -140,7 +140,7 @@ def school(db: Database) -> School:
             survey_id=survey.id,
             wave_id=old.id,
             responses=[
-                NewResponse(classes[p.class_name], p.role, date(2024, 3, 1), p.answers)
+                NewResponse(classes[p.class_name], p.role, p.answers)
                 for p in previous
             ],
         )
@@ -158,7 +158,6 @@ def school(db: Database) -> School:
                 class_id=classes[p.class_name],
                 role=p.role,
                 answers=p.answers,
-                today=date(2025, 3, 10),
             )
         # two more students of 7-А are registered but did not answer
         for i in range(2):

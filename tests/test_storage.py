@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,8 @@ def test_sqlite_is_tuned_for_a_bot(db: Database) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        # deleted content is zeroed, not left in free space (docs/privacy.md)
+        assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
 
 
 def test_upgrade_head_matches_the_models(db: Database) -> None:
@@ -55,9 +57,12 @@ def test_no_column_or_join_pairs_a_response_with_a_person(db: Database) -> None:
         assert not targets & person_tables, (table, targets)
         assert targets <= {"surveys", "waves", "classes", "responses"}
     completion_columns = {c["name"] for c in inspector.get_columns("completions")}
-    assert completion_columns == {"id", "wave_id", "person_id"}
-    response_columns = {c["name"]: c for c in inspector.get_columns("responses")}
-    assert "DATE" in str(response_columns["submitted_on"]["type"]).upper()
+    assert completion_columns == {"wave_id", "person_id"}  # no id, no time
+    for table in ("responses", "answers", "completions"):
+        for column in inspector.get_columns(table):
+            kind = str(column["type"]).upper()
+            assert "DATE" not in kind and "TIME" not in kind, (table, column["name"])
+            assert column["name"] != "id" or table == "responses", (table, column["name"])
 
 
 def _wave(db: Database, now: datetime) -> tuple[int, int, int]:
@@ -82,7 +87,6 @@ def test_response_ids_are_random_not_sequential(db: Database, now: datetime) -> 
                 class_id=None,
                 role="parent",
                 answers={"q1": 0},
-                submitted_on=date(2026, 3, 2),
             )
             for _ in range(10)
         ]
@@ -107,7 +111,6 @@ def test_one_response_per_person_under_concurrency(db_url: str, now: datetime) -
                     class_id=None,
                     role="parent",
                     answers={"q1": 1},
-                    today=date(2026, 3, 2),
                 )
             )
         database.dispose()
@@ -136,6 +139,8 @@ def test_database_errors_never_carry_the_stored_values(db: Database) -> None:
     from storage.models import Answer
 
     with pytest.raises(IntegrityError) as caught, db.write() as session:
-        session.add(Answer(response_id="nope", wave_id=1, question_id="q8", text="secret answer"))
+        session.add(
+            Answer(response_id="nope", wave_id=1, question_id="q8", item=0, text="secret answer")
+        )
         session.flush()
     assert "secret answer" not in str(caught.value)

@@ -25,7 +25,6 @@ class EffectContext:
     person_id: int | None
     now: datetime
     event_key: str
-    tz_today: Any  # date in the school's time zone
     outgoing: list[Send]
     settings: Settings
 

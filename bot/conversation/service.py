@@ -21,7 +21,7 @@ from bot.context import utc_now
 from bot.conversation.effects import Applier, EffectContext, EffectFailed, apply_effects
 from bot.conversation.world import DbWorld
 from bot.criteria.rendering import CriteriaConfig
-from bot.engine.core import Routes, Send, State
+from bot.engine.core import Routes, Send, State, private_replies
 from bot.engine.events import EventKind, GroupEvent, IncomingEvent, Reply
 from bot.members.groups import process_group_event
 from bot.routes import APPLIERS, ROUTES
@@ -41,7 +41,13 @@ class Handled:
 
 
 def reply_message(
-    channel: str, recipient: str, reply: Reply, key: str, person_id: int | None, kind: str = "reply"
+    channel: str,
+    recipient: str,
+    reply: Reply,
+    key: str,
+    person_id: int | None,
+    kind: str = "reply",
+    sensitive: bool = False,
 ) -> NewMessage:
     return NewMessage(
         channel=channel,
@@ -51,6 +57,7 @@ def reply_message(
         person_id=person_id,
         kind=kind,
         urgent=True,
+        sensitive=sensitive,
     )
 
 
@@ -155,6 +162,8 @@ class ChatService:
         state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
         world = self._world(session, event, now)
         result = engine.step(state, event, world, self.routes)
+        # Replies that show answers (or confirm an erasure) are scrubbed once sent.
+        sensitive = private_replies(state, result)
         person = world.person()
         ectx = EffectContext(
             session=session,
@@ -163,7 +172,6 @@ class ChatService:
             person_id=person.id if person else None,
             now=now,
             event_key=event_key,
-            tz_today=now.astimezone(self.settings.tz).date(),
             outgoing=[],
             settings=self.settings,
         )
@@ -194,6 +202,7 @@ class ChatService:
                         reply,
                         f"r:{event.channel}:{event.user_id}:{event_key}:{i}",
                         ectx.person_id,
+                        sensitive=sensitive,
                     )
                     for i, reply in enumerate(replies)
                 ],

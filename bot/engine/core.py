@@ -96,6 +96,18 @@ class Send:
 Effect = Any  # any frozen dataclass with an applier in bot/routes.py (APPLIERS)
 
 
+def private_replies(before: State, step: Step) -> bool:
+    """Whether a step's replies must leave no trace once delivered (the outbox scrubs them):
+    everything a survey in progress says (questions mark the chosen options, echoes and the
+    review repeat answers, the thanks says a survey was just submitted) and the confirmation
+    of an erasure."""
+    return (
+        before.mode == "survey"
+        or step.state.mode == "survey"
+        or any(isinstance(e, SaveDraft | Submit | Forget) for e in step.effects)
+    )
+
+
 # ---------------------------------------------------------------- world
 @dataclass(frozen=True)
 class OpenWave:

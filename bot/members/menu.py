@@ -98,7 +98,8 @@ def forget_answer(ctx: Ctx) -> Step:
         return ctx.fallback("stale")
     if ctx.payload.str_arg(0) != "y":
         return menu_step(ctx, ctx.t("cancelled"))
-    step = ctx.step(type(ctx.state)(lang=ctx.state.lang)).say(ctx.t("forgotten"))
+    # Nothing of the conversation is kept either, not even its language.
+    step = ctx.step(type(ctx.state)()).say(ctx.t("forgotten"))
     step.effects.append(Forget())
     return step
 

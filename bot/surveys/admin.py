@@ -12,7 +12,7 @@ from bot.channels.capabilities import capabilities, telegram_chat_link
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, Reply
 from bot.texts import t
-from storage.repositories import people, surveys, waves
+from storage.repositories import people, responses, surveys, waves
 from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 from storage.survey_schema import SurveyError, bundled_surveys_dir, load_survey_file
@@ -119,5 +119,8 @@ def _group_invitations(session: Session, wave: WaveInfo, now: datetime, username
 
 
 def close_wave(session: Session, wave_id: int, now: datetime) -> bool:
-    """Close a wave; drafts stay (they can no longer be submitted). False if already closed."""
-    return waves.set_status(session, wave_id, "closed", now)
+    """Close a wave and delete its drafts (they can no longer be submitted). False if it was
+    already closed."""
+    changed = waves.set_status(session, wave_id, "closed", now)
+    responses.delete_drafts(session, wave_id)
+    return changed

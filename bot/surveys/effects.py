@@ -30,7 +30,6 @@ def submit(effect: Submit, ctx: EffectContext) -> None:
         class_id=effect.class_id,
         role=effect.role,
         answers=effect.answers,
-        today=ctx.tz_today,
     )
     if not stored:
         raise EffectFailed("survey_done_already")

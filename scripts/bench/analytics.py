@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +105,7 @@ def fill(db: Database, answers: int, rng: random.Random) -> float:
         wave = create_wave(session, survey.id, "bench", classes, status="closed", source="import")
 
         batch = [
-            NewResponse(
-                classes[i % len(classes)], "student", date(2025, 2, 14), random_answers(rng)
-            )
+            NewResponse(classes[i % len(classes)], "student", random_answers(rng))
             for i in range(responses)
         ]
         _, stored = bulk_add_responses(

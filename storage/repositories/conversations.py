@@ -22,23 +22,25 @@ def load_state(session: Session, channel: str, external_id: str) -> dict[str, An
     return dict(row.state) if row else {}
 
 
+# The state of a chat that is nowhere (idle, nothing chosen): not worth a row with its chat id.
+EMPTY_STATE: dict[str, Any] = {"mode": "idle", "lang": "", "data": {}}
+
+
 def save_state(
     session: Session, channel: str, external_id: str, state: dict[str, Any], now: datetime
 ) -> None:
-    row = session.scalars(
-        select(Conversation).where(
-            Conversation.channel == channel, Conversation.external_id == external_id
-        )
-    ).first()
+    """Store a chat's state; the empty state is stored as no row at all (after `/forget`)."""
+    where = (Conversation.channel == channel, Conversation.external_id == external_id)
+    if state == EMPTY_STATE:
+        session.execute(delete(Conversation).where(*where))
+        return
+    row = session.scalars(select(Conversation).where(*where)).first()
     if row is None:
         session.add(
-            Conversation(
-                channel=channel, external_id=external_id, state=state, version=1, updated_at=now
-            )
+            Conversation(channel=channel, external_id=external_id, state=state, updated_at=now)
         )
     else:
         row.state = state
-        row.version += 1
         row.updated_at = now
     session.flush()
 

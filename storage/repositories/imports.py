@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -18,11 +17,12 @@ CHUNK = 20_000
 
 @dataclass(frozen=True)
 class NewResponse:
-    """One anonymous response: answers as {question_id: index | [indexes] | text | {"other": t}}."""
+    """One anonymous response: answers as {question_id: index | [indexes] | text | {"other": t}}.
+
+    No date: a response is dated by its wave only (docs/privacy.md)."""
 
     class_id: int | None
     role: str
-    submitted_on: date
     answers: dict[str, Any]
 
 
@@ -53,20 +53,26 @@ def wave_labels(session: Session, survey_slug: str) -> set[str]:
     )
 
 
-AnswerTuple = tuple[str, int, str, int | None, str | None]
+AnswerTuple = tuple[str, str, int, int, int | None, str | None]
 
 
 def answer_tuples(response_id: str, wave_id: int, answers: dict[str, Any]) -> list[AnswerTuple]:
-    """`answers` rows as tuples (same rules as responses.answer_rows, without dicts: faster)."""
+    """`answers` rows as tuples (same rules as responses.answer_rows, without dicts: faster),
+    in key order within the response: (response_id, question_id, item, ...)."""
     rows: list[AnswerTuple] = []
-    for question_id, value in answers.items():
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, int) and not isinstance(item, bool):
-                rows.append((response_id, wave_id, question_id, item, None))
-            elif isinstance(item, dict) and "other" in item:
-                rows.append((response_id, wave_id, question_id, None, str(item["other"])))
-            elif isinstance(item, str) and item.strip():
-                rows.append((response_id, wave_id, question_id, None, item))
+    for question_id in sorted(answers):
+        value = answers[question_id]
+        item = 0
+        for entry in value if isinstance(value, list) else (value,):
+            if isinstance(entry, int) and not isinstance(entry, bool):
+                rows.append((response_id, question_id, item, wave_id, entry, None))
+            elif isinstance(entry, dict) and "other" in entry:
+                rows.append((response_id, question_id, item, wave_id, None, str(entry["other"])))
+            elif isinstance(entry, str) and entry.strip():
+                rows.append((response_id, question_id, item, wave_id, None, entry))
+            else:
+                continue
+            item += 1
     return rows
 
 
@@ -77,8 +83,8 @@ def _insert_sql(table: Table, columns: tuple[str, ...], marker: str) -> str:
     )
 
 
-_RESPONSE_COLUMNS = ("id", "survey_id", "wave_id", "class_id", "role", "submitted_on")
-_ANSWER_COLUMNS = ("response_id", "wave_id", "question_id", "option_index", "text")
+_RESPONSE_COLUMNS = ("id", "survey_id", "wave_id", "class_id", "role")
+_ANSWER_COLUMNS = ("response_id", "question_id", "item", "wave_id", "option_index", "text")
 
 
 def bulk_add_responses(
@@ -95,7 +101,6 @@ def bulk_add_responses(
     """
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sqlite = connection.dialect.name == "sqlite"
     response_sql = _insert_sql(cast(Table, Response.__table__), _RESPONSE_COLUMNS, marker)
     answer_sql = _insert_sql(cast(Table, Answer.__table__), _ANSWER_COLUMNS, marker)
     keyed = sorted((uuid.uuid4().hex, i) for i in range(len(responses)))
@@ -103,15 +108,7 @@ def bulk_add_responses(
     for start in range(0, len(keyed), CHUNK):
         chunk = [(response_id, responses[i]) for response_id, i in keyed[start : start + CHUNK]]
         response_rows = [
-            (
-                response_id,
-                survey_id,
-                wave_id,
-                item.class_id,
-                item.role,
-                # SQLite stores SQLAlchemy's Date as ISO text; other drivers take the date.
-                item.submitted_on.isoformat() if sqlite else item.submitted_on,
-            )
+            (response_id, survey_id, wave_id, item.class_id, item.role)
             for response_id, item in chunk
         ]
         rows: list[AnswerTuple] = []

@@ -1,4 +1,9 @@
-"""The outbox table: every outgoing message is a row first (enqueue), then sent by the sender."""
+"""The outbox table: every outgoing message is a row first (enqueue), then sent by the sender.
+
+A `sensitive` row (a reply that shows a person's answers, or follows their erasure) keeps its
+content and its recipient only as long as delivering it needs: the statement that records it as
+sent, failed or dropped also scrubs it (`finished`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import JSON, String, case, cast, delete, func, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -23,6 +28,8 @@ class NewMessage:
     urgent: bool = True
     notice_id: int | None = None
     not_before: datetime | None = None
+    # Shows answers (or follows an erasure): scrubbed once finished; carries no person_id.
+    sensitive: bool = False
 
 
 def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) -> int:
@@ -48,8 +55,9 @@ def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) ->
             {
                 "channel": m.channel,
                 "recipient": m.recipient,
-                "person_id": m.person_id,
+                "person_id": None if m.sensitive else m.person_id,
                 "kind": m.kind,
+                "sensitive": m.sensitive,
                 "urgent": m.urgent,
                 "payload": m.payload,
                 "idempotency_key": m.idempotency_key,
@@ -63,6 +71,34 @@ def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) ->
     if rows:
         session.execute(insert(OutboxMessage), rows)
     return len(rows)
+
+
+# ------------------------------------------------------------------ scrubbing
+SCRUBBED: dict[str, Any] = {"scrubbed": True}
+FINISHED = ("sent", "failed", "dropped")
+
+
+def finished(**values: Any) -> dict[str, Any]:
+    """UPDATE values that finish a row (sent, failed, dropped) and, when it is sensitive, scrub
+    it in the same statement: no payload, no person, no recipient, no platform message id, and an
+    idempotency key that no longer names the chat. What is left says only that a message went
+    out (or did not) at that time, so not even the number of a chat's survey messages remains."""
+    sensitive = OutboxMessage.sensitive.is_(True)
+
+    def unless_sensitive(scrubbed: Any, kept: Any) -> Any:
+        return case((sensitive, scrubbed), else_=kept)
+
+    external = values.pop("external_message_id", OutboxMessage.external_message_id)
+    return {
+        **values,
+        "payload": unless_sensitive(literal(SCRUBBED, JSON), OutboxMessage.payload),
+        "person_id": unless_sensitive(null(), OutboxMessage.person_id),
+        "recipient": unless_sensitive(literal(""), OutboxMessage.recipient),
+        "external_message_id": unless_sensitive(null(), external),
+        "idempotency_key": unless_sensitive(
+            literal("scrubbed:") + cast(OutboxMessage.id, String), OutboxMessage.idempotency_key
+        ),
+    }
 
 
 # ------------------------------------------------------------------ the sender's side
@@ -187,10 +223,12 @@ def mark_sent(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(
-            status="sent",
-            sent_at=now,
-            last_error=None,
-            external_message_id=external_message_id[:64] or None,
+            finished(
+                status="sent",
+                sent_at=now,
+                last_error=None,
+                external_message_id=literal(external_message_id[:64] or None, String),
+            )
         )
     )
 
@@ -213,7 +251,7 @@ def mark_failed(session: Session, message_id: int, error: str, status: str = "fa
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=status, last_error=error[:500] or "failed")
+        .values(finished(status=status, last_error=error[:500] or "failed"))
     )
 
 
@@ -240,7 +278,7 @@ def drop_claimed(session: Session, channel: str, recipient: str, reason: str) ->
             OutboxMessage.recipient == recipient,
             OutboxMessage.status == "sending",
         )
-        .values(status="dropped", last_error=f"recipient unreachable: {reason}"[:500])
+        .values(finished(status="dropped", last_error=f"recipient unreachable: {reason}"[:500]))
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -295,8 +333,7 @@ def purge_finished(session: Session, before: datetime) -> int:
     """Forget sent/failed/dropped rows older than `before` (receipts are kept until then)."""
     result = session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.status.in_(("sent", "failed", "dropped")),
-            OutboxMessage.created_at < before,
+            OutboxMessage.status.in_(FINISHED), OutboxMessage.created_at < before
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    Completion,
     Conversation,
     Draft,
+    GroupBinding,
     Identity,
     Membership,
+    Notice,
+    NoticeDelivery,
+    NoticeQuestion,
     OutboxMessage,
     Person,
     ReminderLog,
     SchoolClass,
 )
 from storage.records import MembershipInfo, PersonInfo, Recipient
+from storage.repositories.criteria import RELAY_KEY_PREFIX
+from storage.repositories.outbox import FINISHED, SCRUBBED, finished
 
 
 def person_for_identity(session: Session, channel: str, external_id: str) -> PersonInfo | None:
@@ -92,7 +100,20 @@ def set_language(session: Session, person_id: int, language: str) -> None:
 
 
 def forget(session: Session, person_id: int) -> None:
-    """Erase identity, memberships, drafts and queued messages. Anonymous responses stay."""
+    """`/forget`: delete every row that carries this person's identity. Anonymous responses stay.
+
+    Gone: the person, their messenger accounts and conversation states, classes, drafts,
+    completions and reminders, receipts of criteria notices, their questions to teachers (and
+    the relays of them, which carry their name), and every outbox row to their chats or about
+    them, whatever its status. Rows that only point at them (a notice they wrote, a group they
+    bound) lose the pointer. Finished messages to others that carry their name (a relayed
+    question, a coverage list) are scrubbed. The reply that confirms the erasure is queued after
+    this, sensitive: it is scrubbed as soon as it is sent.
+    """
+    person = session.get(Person, person_id)
+    if person is None:
+        return
+    name = person.display_name
     identities = session.execute(
         select(Identity.channel, Identity.external_id).where(Identity.person_id == person_id)
     ).all()
@@ -104,20 +125,46 @@ def forget(session: Session, person_id: int) -> None:
         )
         session.execute(
             delete(OutboxMessage).where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.recipient == external_id,
-                OutboxMessage.status == "pending",
+                OutboxMessage.channel == channel, OutboxMessage.recipient == external_id
             )
         )
-    session.execute(delete(Identity).where(Identity.person_id == person_id))
-    session.execute(delete(Membership).where(Membership.person_id == person_id))
-    session.execute(delete(Draft).where(Draft.person_id == person_id))
-    session.execute(delete(ReminderLog).where(ReminderLog.person_id == person_id))
-    # The row stays, emptied, so that completion counts of past waves remain true.
+    session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person_id))
+    questions = list(
+        session.scalars(select(NoticeQuestion.id).where(NoticeQuestion.asker_id == person_id))
+    )
+    for question_id in questions:
+        session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.idempotency_key.like(f"{RELAY_KEY_PREFIX}{question_id}:%")
+            )
+        )
+    session.execute(delete(NoticeQuestion).where(NoticeQuestion.asker_id == person_id))
+    if len(name) >= MIN_NAME_TO_SCRUB:
+        _scrub_finished_mentions(session, name)
+    session.execute(update(Notice).where(Notice.author_id == person_id).values(author_id=None))
     session.execute(
-        update(Person)
-        .where(Person.id == person_id)
-        .values(display_name="", consent_at=None, language="uk")
+        update(GroupBinding).where(GroupBinding.bound_by == person_id).values(bound_by=None)
+    )
+    for model in (NoticeDelivery, ReminderLog, Completion, Draft, Membership, Identity):
+        session.execute(delete(model).where(model.person_id == person_id))
+    session.execute(delete(Person).where(Person.id == person_id))
+
+
+MIN_NAME_TO_SCRUB = 3  # a one- or two-letter name would match too much to be meaningful
+
+
+def _scrub_finished_mentions(session: Session, name: str) -> None:
+    """Finished outbox rows whose payload mentions `name` lose the payload."""
+    # The payload is stored as JSON text: look for the name as the JSON encoder wrote it.
+    encoded = json.dumps(name)[1:-1]
+    escaped = encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(FINISHED),
+            cast(OutboxMessage.payload, Text).like(f"%{escaped}%", escape="\\"),
+        )
+        .values(payload=SCRUBBED)
     )
 
 
@@ -137,7 +184,7 @@ def mark_unreachable(
             OutboxMessage.recipient == external_id,
             OutboxMessage.status == "pending",
         )
-        .values(status="dropped", last_error=f"recipient unreachable: {reason}"[:500])
+        .values(finished(status="dropped", last_error=f"recipient unreachable: {reason}"[:500]))
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
