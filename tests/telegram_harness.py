@@ -92,30 +92,34 @@ def transport_bot(fake: FakeTelegram) -> Bot:
 
 
 class SettlingSender(OutboxSender):
-    """The outbox sender, telling when a round found nothing due."""
+    """The outbox sender, telling when each lane found nothing due and nothing in flight."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self._started = 0  # rounds started
-        self._idle_round = 0  # the last round that found nothing due
+        self._started = 0  # claims started, over all lanes
+        self._idle_at: dict[int, int] = {}  # lane -> the last claim that found it settled
         self._round_end = asyncio.Condition()
 
-    async def run_once(self) -> int:
+    async def _round(self, lane: Any) -> int:
         self._started += 1
         number = self._started
-        handled = await super().run_once()
+        handled = await super()._round(lane)
         async with self._round_end:
-            if handled == 0:
-                self._idle_round = number
+            if handled == 0 and not lane.tasks:
+                self._idle_at[id(lane)] = number
             self._round_end.notify_all()
         return handled
 
+    def _settled_since(self, target: int) -> bool:
+        lanes = list(self._lanes.values())
+        return bool(lanes) and all(self._idle_at.get(id(lane), 0) >= target for lane in lanes)
+
     async def drained(self) -> None:
-        """Until a round that starts now (it is woken) finds nothing due."""
+        """Until a claim of every lane that starts now (they are woken) finds nothing due."""
         target = self._started + 1
         self.wake()
         async with self._round_end:
-            await self._round_end.wait_for(lambda: self._idle_round >= target)
+            await self._round_end.wait_for(lambda: self._settled_since(target))
 
 
 @dataclass
@@ -177,7 +181,7 @@ async def running_bot(
     **more: object,
 ) -> AsyncIterator[RunningBot]:
     """The bot of `fake` running; `more` are settings (a webhook URL: webhook mode)."""
-    settings = telegram_settings(settings, fake, **more)
+    settings = telegram_settings(settings, fake, IN_PROCESS_URL, **more)
     service = ChatService(db, settings)
     holder: list[OutboxSender] = []
     adapter = TelegramAdapter(

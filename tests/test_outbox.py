@@ -211,7 +211,7 @@ def test_a_crashed_round_is_resent_once_the_lease_runs_out(
     enqueue(db, [message(str(i), "m", f"k{i}") for i in range(3)], now)
     crashed = make_sender(db, settings, transport)
     with db.write() as session:  # the claim of a round whose process then died
-        claimed = crashed._claim(session, "telegram", transport, budget=10)
+        claimed = crashed._claim(session, crashed._lane("telegram", None), budget=10)
     assert len(claimed) == 3 and {r.status for r in rows(db)} == {"sending"}
     restarted = make_sender(db, settings, transport, lease=timedelta(seconds=60))
     assert asyncio.run(restarted.run_once()) == 0  # leased: not yet
@@ -233,3 +233,91 @@ def test_rows_with_one_payload_are_batched_for_broadcast_channels(
     drain(make_sender(db, settings, transport), clock)
     assert len(transport.sent) == 451
     assert transport.requests <= 4  # 300 + 150 + the other one (+ a paced remainder)
+
+
+def edit(recipient: str, text: str, key: str, message_id: int) -> NewMessage:
+    """An answer's echo: the question's message edited to show the choice."""
+    return NewMessage(
+        channel="telegram",
+        recipient=recipient,
+        payload={"reply": {"text": text, "edit_ref": f"{recipient}:{message_id}"}},
+        idempotency_key=key,
+    )
+
+
+def test_the_next_question_does_not_wait_behind_the_echo_of_the_last_answer(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    """A person answers a question a second: each press queues the echo edit and the next
+    question. The question goes out at once every time; the echoes fill the chat's spare pace."""
+    clock = FakeClock(now)
+    transport = RecordingTransport(clock)
+    sender = make_sender(db, settings, transport)
+    asked: dict[str, datetime] = {}
+    for n in range(1, 9):
+        enqueue(db, [edit("42", f"✓ {n}", f"e{n}", n), message("42", f"Q{n + 1}", f"q{n}")], now)
+        asked[f"Q{n + 1}"] = clock.now
+        asyncio.run(sender.run_once())
+        clock.advance(1.05)  # reading the question and pressing
+        now = clock.now
+    drain(sender, clock)
+    sent = {d.payload["reply"]["text"]: at for at, d in transport.sent}
+    for question, at in asked.items():  # at once: at most a slot of the overall pace later
+        assert sent[question] - at <= timedelta(seconds=0.1), (question, transport.sent)
+    # Every echo arrives (each edits its own message: their order does not show).
+    assert sorted(t for t in transport.texts() if t.startswith("✓")) == [
+        f"✓ {n}" for n in range(1, 9)
+    ]
+    # Still within the chat's pace (Telegram counts edits too): a bucket of 3, one a second.
+    tokens, last = 3.0, None
+    for at in sorted(at for at, _ in transport.sent):
+        if last is not None:
+            tokens = min(3.0, tokens + (at - last).total_seconds())
+        assert tokens >= 1.0, at
+        tokens, last = tokens - 1.0, at
+
+
+def test_a_reply_is_not_queued_behind_a_broadcast_in_flight(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    """Broadcast requests hang (a slow platform); a person's reply still goes out at once."""
+    clock = FakeClock(now)
+
+    class Hanging(RecordingTransport):
+        release = asyncio.Event()
+
+        async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
+            if not deliveries[0].urgent:
+                await self.release.wait()
+            return await super().send_batch(deliveries)
+
+    transport = Hanging(clock)
+    enqueue(db, [message(str(1000 + i), "invite", f"b{i}", urgent=False) for i in range(200)], now)
+
+    async def scenario() -> None:
+        Hanging.release = asyncio.Event()
+        sender = make_sender(db, settings, transport)
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run_forever(stop))
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        assert transport.sent == []  # the broadcast is stuck in flight
+        enqueue(db, [message("42", "Питання 2 з 7", "r1")], clock.now)
+        sender.wake()
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if transport.sent:
+                break
+        assert transport.texts() == ["Питання 2 з 7"]
+        Hanging.release.set()
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    assert len(transport.sent) >= 17  # the broadcast's requests in flight finished too
+    assert counts_now(db).get("sent", 0) == len(transport.sent)
+
+
+def counts_now(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        return counts(session)

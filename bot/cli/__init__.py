@@ -1,13 +1,11 @@
-"""`classpulse`: a thin CLI. Each command parses options and calls one library function."""
+"""`classpulse`: a thin CLI. Each command parses options and calls one library function.
+
+The command modules (commands_*.py) register their commands on `main` when they are imported;
+`main` imports one when its command is looked up (bot/cli/app.py: COMMANDS).
+"""
 
 from __future__ import annotations
 
-import bot.cli.commands_criteria  # criteria publish|import|coverage|list
-import bot.cli.commands_report  # noqa: F401  (report, import-forms)
-from bot.cli import commands_core  # noqa: F401  (registers commands on `main`)
-from bot.cli import commands_schedule as commands_schedule  # schedule list|run-now; + `run`
-from bot.cli import commands_telegram as commands_telegram  # telegram whoami|set-commands|outbox
-from bot.cli import commands_viber as commands_viber  # viber set-webhook, viber info
 from bot.cli.app import main
 
 __all__ = ["main"]

@@ -1,18 +1,89 @@
-"""The `classpulse` command group and the context every subcommand gets."""
+"""The `classpulse` command group and the context every subcommand gets.
+
+Commands are loaded when they run: `COMMANDS` names the module that registers each one and
+its one-line help, so `classpulse --help` imports no database, pandas or messenger library.
+A new command goes into its module and into `COMMANDS` (tests/test_cli_lazy.py checks both).
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from bot.context import AppContext
-from bot.logging_setup import configure_logging
-from bot.settings import SettingsError, load_settings
+if TYPE_CHECKING:
+    from bot.context import AppContext
 
-pass_app = click.make_pass_decorator(AppContext)
+# command -> (the module that registers it on `main`, its one-line help for `--help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": (
+        "bot.cli.commands_core",
+        "Talk to the bot in the terminal (buttons are numbered; type the number).",
+    ),
+    "class": ("bot.cli.commands_core", "The school's classes."),
+    "criteria": (
+        "bot.cli.commands_criteria",
+        "Assessment-criteria notices for students and parents.",
+    ),
+    "db": ("bot.cli.commands_core", "Database schema (Alembic migrations)."),
+    "demo": (
+        "bot.cli.commands_core",
+        "A whole survey wave on your machine: simulated families answer through the engine.",
+    ),
+    "import-forms": (
+        "bot.cli.commands_report",
+        "Import a Google Forms responses export (CSV or XLSX) as a closed wave of SURVEY.",
+    ),
+    "invite": ("bot.cli.commands_core", "Invite codes, deep links and QR codes."),
+    "report": (
+        "bot.cli.commands_report",
+        'Build the survey report (text for the director, JSON, XLSX, DOCX "Довідка", PNG charts).',
+    ),
+    "run": (
+        "bot.cli.commands_core",
+        "Migrate and start the bot; with no messenger tokens, run the demo instead.",
+    ),
+    "schedule": (
+        "bot.cli.commands_schedule",
+        "Scheduled jobs: weekly digest, survey open/close, reminders.",
+    ),
+    "survey": ("bot.cli.commands_core", "Questionnaires and their waves."),
+    "telegram": ("bot.cli.commands_telegram", "The Telegram bot account and the outbox."),
+    "viber": ("bot.cli.commands_viber", "The Viber bot account: webhook and account info."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported the first time they are looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(COMMANDS[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:  # not loaded: the table's help, shortened as click does
+                command = click.Command(name, help=COMMANDS[name][1])
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+pass_app = click.pass_obj
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -21,13 +92,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="classpulse")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """classpulse: school surveys and assessment-criteria notices in Telegram and Viber."""
     if ctx.obj is not None:  # tests pass a ready AppContext
         return
+    from bot.context import AppContext
+    from bot.logging_setup import configure_logging
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -42,6 +117,15 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def __getattr__(name: str) -> Any:
+    """`AppContext` is re-exported lazily: importing it loads the database layer."""
+    if name == "AppContext":
+        from bot.context import AppContext
+
+        return AppContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 logger = logging.getLogger("classpulse")
 
-__all__ = ["AppContext", "echo_json", "fail", "logger", "main", "pass_app"]
+__all__ = ["COMMANDS", "AppContext", "LazyGroup", "echo_json", "fail", "logger", "main", "pass_app"]

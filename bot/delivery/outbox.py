@@ -14,16 +14,22 @@ published limits (bot/delivery/pacing.py), sends, and records each result at onc
 - FAILED (400): status failed with the platform's reason.
 
 Crash safety: claiming sets status "sending" with a lease (next_attempt_at = now + lease). A
-sender killed mid-round leaves its rows claimed; they are sent again when the lease runs out
+sender killed mid-flight leaves its rows claimed; they are sent again when the lease runs out
 (or at once when a single SQLite sender restarts). Only rows whose request was in flight at the
 moment of the crash can reach the user twice; nothing is lost.
 
-Urgent rows (interactive replies) go before others; non-urgent ones (invitations, reminders)
-wait while the quiet hours last (settings.quiet_window in settings.tz).
+Replies first: each channel has two lanes, the urgent rows (replies to a person's own press) and
+the rest (invitations, reminders, notices), claiming side by side and sharing the channel's
+pacer, so a reply never waits behind a broadcast. A lane claims again as soon as its last claim
+is on its way (no round waits for its slowest request). Non-urgent rows wait while the quiet
+hours last (settings.quiet_window in settings.tz). An answer's echo (an edit of the answered
+question) yields to the chat's new messages: the next question goes first and the echo never
+takes the last send of the chat's burst (Telegram counts edits against the per-chat limit too).
 
 Use: `sender = OutboxSender(db, {"telegram": transport}, settings)`, then
 `asyncio.create_task(sender.run_forever(stop))`; after enqueuing replies call `sender.wake()`.
-Tests call `await sender.run_once()` with a fake `clock` and `sleep`.
+Tests call `await sender.run_once()` (one claim of both kinds, then waits for its sends) with a
+fake `clock` and `sleep`.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -62,6 +69,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 POLL_SECONDS = 1.0
+UNREACHABLE_HOLD = 10.0
 
 
 def utc_now() -> datetime:
@@ -93,6 +101,42 @@ def _delivery(row: repo.QueuedMessage) -> Delivery:
     )
 
 
+def _yields(row: repo.QueuedMessage) -> bool:
+    """An edit that shows an answered message (its echo), not what the person waits for.
+
+    It changes a message already in the chat, so it may go after the chat's new messages
+    without reordering anything, and it never takes the last send a chat's burst allows: the
+    next question does not wait behind the echo of the last answer. (Telegram counts edits
+    against the same per-chat limit as sends, so they are still paced.) Keyboard-only edits
+    (multi-choice toggles) are the reply itself and go as usual.
+    """
+    reply = row.payload.get("reply")
+    return (
+        isinstance(reply, dict) and bool(reply.get("edit_ref")) and not reply.get("keyboard_only")
+    )
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One channel's stream of claims: the replies (urgent), the rest, or both (`run_once`).
+
+    A lane claims again as soon as its last claim is on its way (sends in flight are bounded
+    by its own semaphore), so nothing waits for a whole round to finish; the replies' lane runs
+    beside the broadcasts' lane, so a reply never queues behind a broadcast. Both share the
+    channel's pacer: together they stay under the platform's limits.
+    """
+
+    channel: str
+    transport: Transport
+    urgent: bool | None
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # A chat's messages go out one after another, in queue order: a reply never overtakes
+    # the one before it. Different chats go out concurrently.
+    last_for: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -117,19 +161,23 @@ class OutboxSender:
         self.lease = lease
         self.rng = rng or random.Random()
         self.pacers = {name: ChannelPacer(t.limits) for name, t in self.transports.items()}
-        self._wake = asyncio.Event()
-        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        # Recipients not to send to until a time (a 429) or at all (unreachable), per channel.
+        self._held: dict[str, dict[str, float]] = {name: {} for name in self.transports}
+        self._lanes: dict[tuple[str, bool | None], _Lane] = {}
 
     # ------------------------------------------------------------ public
     def wake(self) -> None:
-        """Something urgent was queued: start a round now instead of at the next poll."""
-        self._wake.set()
+        """Something urgent was queued: claim it now instead of at the next poll."""
+        for lane in self._lanes.values():
+            lane.wake.set()
 
     async def run_once(self) -> int:
-        """One round per channel: claim what is due, send it paced, record. Returns how many."""
+        """One claim per channel (replies first), sent paced and recorded. Returns how many."""
         handled = 0
-        for channel, transport in self.transports.items():
-            handled += await self._round(channel, transport)
+        for channel in self.transports:
+            lane = self._lane(channel, None)
+            handled += await self._round(lane)
+            await self._settle(lane)
         return handled
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -142,34 +190,53 @@ class OutboxSender:
                 logger.info(
                     "outbox: %d messages in flight at the last stop are due again", released
                 )
+        lanes = [self._lane(c, urgent) for c in self.transports for urgent in (True, False)]
+        await asyncio.gather(*(self._drive(lane, stop) for lane in lanes))
+
+    # ------------------------------------------------------------ lanes
+    def _lane(self, channel: str, urgent: bool | None) -> _Lane:
+        lane = self._lanes.get((channel, urgent))
+        if lane is None:
+            lane = _Lane(channel, self.transports[channel], urgent)
+            self._lanes[(channel, urgent)] = lane
+        return lane
+
+    async def _drive(self, lane: _Lane, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self._round(lane)
             except Exception:
                 logger.exception("outbox round failed")
                 handled = 0
             if handled == 0:
-                await self._idle(stop)
+                await self._idle(lane, stop)
+        await self._settle(lane)
 
-    # ------------------------------------------------------------ a round
-    async def _round(self, channel: str, transport: Transport) -> int:
+    @staticmethod
+    async def _settle(lane: _Lane) -> None:
+        """Wait for the lane's sends in flight (and their records)."""
+        while lane.tasks:
+            await asyncio.gather(*lane.tasks, return_exceptions=True)
+        lane.last_for.clear()
+
+    def _is_held(self, channel: str, recipient: str, now_ts: float) -> bool:
+        return self._held[channel].get(recipient, float("-inf")) > now_ts
+
+    # ------------------------------------------------------------ a claim
+    async def _round(self, lane: _Lane) -> int:
+        channel, transport = lane.channel, lane.transport
         pacer = self.pacers[channel]
         budget = max(1, int(pacer.rate * ROUND_SECONDS)) * max(transport.limits.batch_size, 1)
-        rows = await self._db(lambda s: self._claim(s, channel, transport, budget))
+        rows = await self._db(lambda s: self._claim(s, lane, budget))
         if not rows:
             return 0
-        # Recipients not to send to for the rest of the round: unreachable, or told to wait.
-        gone: set[str] = set()
         deferred: dict[int, datetime] = {}
-        tasks: list[asyncio.Task[None]] = []
-        # A chat's messages go out one after another, in queue order: a reply never
-        # overtakes the one before it. Different chats go out concurrently.
-        last_for: dict[str, asyncio.Task[None]] = {}
         for batch in self._batches(rows, transport.limits.batch_size):
             now_ts = self.clock().timestamp()
             ready: list[repo.QueuedMessage] = []
             for row in batch:
-                at = pacer.chat(row.recipient, transport.is_group(row.recipient)).ready_at(now_ts)
+                gate = pacer.chat(row.recipient, transport.is_group(row.recipient))
+                at = gate.ready_at(now_ts, spare=1 if _yields(row) else 0)
                 if at > now_ts + ROUND_SECONDS:
                     # This chat had its share: back to pending, due when its gate opens.
                     deferred[row.id] = datetime.fromtimestamp(at, UTC)
@@ -181,31 +248,41 @@ class OutboxSender:
             if wait > 0:
                 await self.sleep(wait)
             sent_ts = self.clock().timestamp()
-            ready = [r for r in ready if r.recipient not in gone]
+            ready = [r for r in ready if not self._is_held(channel, r.recipient, sent_ts)]
             for row in ready:  # booked at the real send time, after the overall wait
                 pacer.chat(row.recipient, transport.is_group(row.recipient)).reserve(sent_ts)
             if ready:
-                await self._in_flight.acquire()
-                before = {last_for[r.recipient] for r in ready if r.recipient in last_for}
-                task = asyncio.create_task(self._deliver(transport, ready, gone, before))
-                tasks.append(task)
-                last_for.update((r.recipient, task) for r in ready)
+                await lane.in_flight.acquire()
+                before = {lane.last_for[r.recipient] for r in ready if r.recipient in lane.last_for}
+                task = asyncio.create_task(self._deliver(lane, ready, before))
+                lane.tasks.add(task)
+                task.add_done_callback(lane.tasks.discard)
+                lane.last_for.update((r.recipient, task) for r in ready)
         if deferred:
             await self._db(lambda s: repo.release(s, deferred))
-        if tasks:
-            await asyncio.gather(*tasks)
-        pacer.forget_idle(self.clock().timestamp())
+        now_ts = self.clock().timestamp()
+        lane.last_for = {k: t for k, t in lane.last_for.items() if not t.done()}
+        held = self._held[channel]
+        if len(held) > 1000:
+            self._held[channel] = {k: until for k, until in held.items() if until > now_ts}
+        pacer.forget_idle(now_ts)
         return len(rows)
 
-    def _claim(
-        self, session: Session, channel: str, transport: Transport, budget: int
-    ) -> list[repo.QueuedMessage]:
+    def _claim(self, session: Session, lane: _Lane, budget: int) -> list[repo.QueuedMessage]:
         now = self.clock()
-        pacer = self.pacers[channel]
+        transport = lane.transport
+        pacer = self.pacers[lane.channel]
         quiet = self.settings.in_quiet_hours(now)
         candidates = repo.due_messages(
-            session, channel, now, limit=budget * 3, include_non_urgent=not quiet
+            session,
+            lane.channel,
+            now,
+            limit=budget * 3,
+            include_non_urgent=not quiet,
+            urgent=lane.urgent,
         )
+        # A chat's new messages before its echo edits (stable: the queue order otherwise).
+        candidates.sort(key=_yields)
         chosen: list[repo.QueuedMessage] = []
         per_chat: dict[str, int] = {}
         later: dict[int, datetime] = {}
@@ -215,13 +292,14 @@ class OutboxSender:
                 break
             is_group = transport.is_group(row.recipient)
             share = 1 if is_group else max(transport.limits.per_chat_burst, 1)
-            ready_at = pacer.chat(row.recipient, is_group).ready_at(now_ts)
+            gate = pacer.chat(row.recipient, is_group)
+            ready_at = gate.ready_at(now_ts, spare=1 if _yields(row) else 0)
             if ready_at > now_ts + ROUND_SECONDS:
                 # Out of the way until the chat's gate opens, so it does not block the head.
                 later[row.id] = datetime.fromtimestamp(ready_at, UTC)
                 continue
             if per_chat.get(row.recipient, 0) >= share:
-                continue  # stays due; the next round takes it
+                continue  # stays due; the next claim takes it
             per_chat[row.recipient] = per_chat.get(row.recipient, 0) + 1
             chosen.append(row)
         repo.claim(session, [r.id for r in chosen], now + self.lease)
@@ -242,16 +320,14 @@ class OutboxSender:
         return batches
 
     async def _deliver(
-        self,
-        transport: Transport,
-        rows: list[repo.QueuedMessage],
-        gone: set[str],
-        before: set[asyncio.Task[None]],
+        self, lane: _Lane, rows: list[repo.QueuedMessage], before: set[asyncio.Task[None]]
     ) -> None:
+        transport = lane.transport
         try:
             if before:
                 await asyncio.wait(before)
-            rows = [r for r in rows if r.recipient not in gone]
+            now_ts = self.clock().timestamp()
+            rows = [r for r in rows if not self._is_held(lane.channel, r.recipient, now_ts)]
             if not rows:
                 return
             deliveries = [_delivery(row) for row in rows]
@@ -264,14 +340,19 @@ class OutboxSender:
                 results = [Result(Outcome.RETRY, error=f"transport error: {exc!r}"[:200])] * len(
                     deliveries
                 )
+            held = self._held[lane.channel]
             for delivery, result in zip(deliveries, results, strict=True):
-                if result.outcome is Outcome.UNREACHABLE or result.retry_after is not None:
-                    gone.add(delivery.recipient)
+                if result.outcome is Outcome.UNREACHABLE:
+                    # Long enough for what was claimed with it; their rows are dropped.
+                    held[delivery.recipient] = now_ts + UNREACHABLE_HOLD
+                elif result.retry_after is not None:
+                    until = now_ts + max(float(result.retry_after), 0.0)
+                    held[delivery.recipient] = max(held.get(delivery.recipient, until), until)
             await self._db(lambda s: self._record(s, transport, deliveries, results))
         except Exception:
             logger.exception("recording outbox results failed; the lease will retry them")
         finally:
-            self._in_flight.release()
+            lane.in_flight.release()
 
     def _record(
         self,
@@ -318,10 +399,10 @@ class OutboxSender:
                 logger.warning("outbox: message %d failed: %s", delivery.id, result.error)
 
     # ------------------------------------------------------------ helpers
-    async def _idle(self, stop: asyncio.Event) -> None:
+    async def _idle(self, lane: _Lane, stop: asyncio.Event) -> None:
         """Sleep until woken, stopped, or the poll interval passes."""
         waiters = [
-            asyncio.create_task(self._wake.wait()),
+            asyncio.create_task(lane.wake.wait()),
             asyncio.create_task(stop.wait()),
         ]
         try:
@@ -329,7 +410,7 @@ class OutboxSender:
         finally:
             for waiter in waiters:
                 waiter.cancel()
-            self._wake.clear()
+            lane.wake.clear()
 
     async def _db(self, work: Callable[[Session], T]) -> T:
         """Blocking DB work in a thread, one write transaction."""

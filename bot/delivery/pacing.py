@@ -24,12 +24,15 @@ class Gate:
 
     def __init__(self, interval: float, burst: int = 1) -> None:
         self.interval = interval
-        self.tolerance = max(burst - 1, 0) * interval
+        self.burst = max(burst, 1)
+        self.tolerance = (self.burst - 1) * interval
         self.tat = float("-inf")  # theoretical arrival time of the next send
 
-    def ready_at(self, now: float) -> float:
-        """The earliest time a send may go out."""
-        return max(now, self.tat - self.tolerance)
+    def ready_at(self, now: float, spare: int = 0) -> float:
+        """The earliest time a send may go out and still leave `spare` sends of the burst
+        (at most burst - 1) for what comes after it."""
+        keep = min(max(spare, 0), self.burst - 1) * self.interval
+        return max(now, self.tat - self.tolerance + keep)
 
     def reserve(self, now: float) -> float:
         """Book the next slot; returns when it is (>= now)."""

@@ -124,9 +124,16 @@ class QueuedMessage:
 
 
 def due_messages(
-    session: Session, channel: str, now: datetime, limit: int, include_non_urgent: bool
+    session: Session,
+    channel: str,
+    now: datetime,
+    limit: int,
+    include_non_urgent: bool,
+    urgent: bool | None = None,
 ) -> list[QueuedMessage]:
-    """Due rows of a channel, urgent first, oldest first; locked (SKIP LOCKED) on PostgreSQL."""
+    """Due rows of a channel, urgent first, oldest first; locked (SKIP LOCKED) on PostgreSQL.
+
+    `urgent`: only urgent rows (True), only the others (False), or both (None)."""
     query = (
         select(OutboxMessage)
         .where(
@@ -137,7 +144,11 @@ def due_messages(
         .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
-    if not include_non_urgent:
+    if urgent is False and not include_non_urgent:
+        return []
+    if urgent is not None:
+        query = query.where(OutboxMessage.urgent.is_(urgent))
+    elif not include_non_urgent:
         query = query.where(OutboxMessage.urgent.is_(True))
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
