@@ -9,10 +9,20 @@ from pathlib import Path
 import click
 
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
+from bot.members.identity import bot_identity
 from bot.members.invites import InviteError, create_invite
-from bot.surveys.admin import WaveError, create_wave, open_wave, sync_surveys
+from bot.surveys.admin import (
+    WaveAlreadyClosed,
+    WaveError,
+    create_wave,
+    local_time,
+    open_wave,
+    sync_surveys,
+    wave_to_close,
+)
 from bot.texts import t
 from storage.models import ROLES
+from storage.records import WaveInfo
 from storage.repositories import school, surveys, waves
 from storage.repositories.school import ClassNameError
 from storage.survey_schema import SurveyError, load_survey_file
@@ -94,16 +104,22 @@ def invite_create(
         echo_json(
             {
                 "code": created.code,
-                "telegram_link": created.telegram_link,
-                "viber_link": created.viber_link,
-                "qr_path": str(created.qr_path),
+                "telegram_link": created.telegram_link or None,
+                "viber_link": created.viber_link or None,
+                "qr_path": str(created.qr_path) if created.qr_path else None,
+                "notes": created.notes,
             }
         )
         return
     click.echo(f"code:     {created.code}")
-    click.echo(f"telegram: {created.telegram_link}")
-    click.echo(f"viber:    {created.viber_link}")
-    click.echo(f"QR code:  {created.qr_path}")
+    if created.telegram_link:
+        click.echo(f"telegram: {created.telegram_link}")
+    if created.viber_link:
+        click.echo(f"viber:    {created.viber_link}")
+    if created.qr_path:
+        click.echo(f"QR code:  {created.qr_path}")
+    else:
+        click.echo("QR code:  not written: no link works yet (see the notes)")
     for note in created.notes:
         click.echo(f"note: {note}")
 
@@ -146,8 +162,21 @@ def survey_list(app: AppContext) -> None:
             questions = t("en", "count_questions", count=len(row.definition.get("questions", [])))
             click.echo(f"{row.slug}  v{row.version}  {questions}  «{row.title}»")
             for wave in (w for w in all_waves if w.slug == row.slug):
-                closes = f", closes {wave.closes_at:%Y-%m-%d %H:%M}" if wave.closes_at else ""
-                click.echo(f"    wave {wave.label}: {wave.status}{closes}")
+                click.echo(f"    wave {wave.label}: {_wave_state(wave, app)}")
+
+
+def _wave_state(wave: WaveInfo, app: AppContext) -> str:
+    """`open, closes 2026-12-20 23:59 EET`: times in TIMEZONE, the zone shown."""
+    tz = app.settings.tz
+    if wave.source == "import":
+        return "imported (history)"
+    parts = [wave.status]
+    if wave.status == "scheduled" and wave.opens_at:
+        parts.append(f"opens {local_time(wave.opens_at, tz)}")
+    if wave.closes_at:
+        verb = "closed" if wave.status == "closed" else "closes"
+        parts.append(f"{verb} {local_time(wave.closes_at, tz)}")
+    return ", ".join(parts)
 
 
 def _parse_when(value: str | None, app: AppContext, end_of_day: bool) -> datetime | None:
@@ -170,6 +199,11 @@ def _parse_when(value: str | None, app: AppContext, end_of_day: bool) -> datetim
 @click.option("--opens", default=None, help="When to open (default now), YYYY-MM-DD[THH:MM].")
 @click.option("--closes", default=None, help="When to close, YYYY-MM-DD[THH:MM].")
 @click.option("--label", default=None, help="Wave label (default: year-month).")
+@click.option(
+    "--new-wave",
+    is_flag=True,
+    help="Start another wave even if one is open or scheduled for these classes.",
+)
 @pass_app
 def survey_open(
     app: AppContext,
@@ -178,8 +212,13 @@ def survey_open(
     opens: str | None,
     closes: str | None,
     label: str | None,
+    new_wave: bool,
 ) -> None:
-    """Open a wave of a survey for classes now, or schedule it."""
+    """Open a wave of a survey for classes now, or schedule it (times in TIMEZONE).
+
+    A survey that already has an open or scheduled wave for one of the classes is left as it is,
+    unless --new-wave is given.
+    """
     app.migrate()
     now = app.clock()
     opens_at = _parse_when(opens, app, end_of_day=False)
@@ -201,33 +240,46 @@ def survey_open(
                 opens_at=opens_at,
                 closes_at=closes_at,
                 label=label,
+                allow_overlap=new_wave,
+                tz=app.settings.tz,
             )
             if opens_at is None or opens_at <= now:
-                opened = open_wave(session, wave.id, now, app.settings.telegram_bot_username)
+                me = bot_identity(session, app.settings)
+                opened = open_wave(session, wave.id, now, me)
                 invitations = t("en", "count_invitations", count=opened.invitations)
                 click.echo(f"wave {wave.label} of {survey_id} is open; {invitations} queued")
+                if opened.groups_waiting:
+                    groups = t("en", "count_class_groups", count=opened.groups_waiting)
+                    click.echo(
+                        f"note: {groups} not invited yet: the bot's Telegram username is "
+                        "unknown; they are invited when `classpulse run` starts"
+                    )
             else:
-                click.echo(f"wave {wave.label} of {survey_id} opens {opens_at:%Y-%m-%d %H:%M}")
+                when = local_time(opens_at, app.settings.tz)
+                click.echo(f"wave {wave.label} of {survey_id} opens {when}")
     except WaveError as exc:
         fail(str(exc))
 
 
 @survey.command("close")
 @click.argument("survey_id")
-@click.option("--wave", "label", default=None, help="Wave label (default: the newest).")
+@click.option(
+    "--wave", "label", default=None, help="Wave label (default: the survey's one open wave)."
+)
 @pass_app
 def survey_close(app: AppContext, survey_id: str, label: str | None) -> None:
-    """Close a survey's wave now."""
+    """Close a survey's open wave now (with several open, name one with --wave)."""
     from bot.schedule.jobs import close_wave_and_report
 
     app.migrate()
-    with app.db.read() as session:
-        wave = waves.find_wave(session, survey_id, label)
-    if wave is None:
-        fail(f"no wave of '{survey_id}'" + (f" labelled '{label}'" if label else ""))
-    if wave.status == "closed":
-        click.echo(f"wave {wave.label} of {survey_id} was already closed")
+    try:
+        with app.db.read() as session:
+            wave = wave_to_close(session, survey_id, label)
+    except WaveAlreadyClosed as exc:
+        click.echo(str(exc))
         return
+    except WaveError as exc:
+        fail(str(exc))
     queued = close_wave_and_report(app.db, app.settings, wave.id, app.clock())
     messages = t("en", "count_messages", count=queued)
     click.echo(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.channels.capabilities import RECEIPT_CHANNELS, telegram_chat_link
+from bot.channels.capabilities import RECEIPT_CHANNELS
 from bot.criteria.rendering import (
     AUDIENCE_ROLES,
     AUDIENCES,
@@ -32,6 +32,7 @@ from bot.criteria.rendering import (
     notice_view,
 )
 from bot.delivery.contract import Delivery, Result
+from bot.members.identity import bot_identity
 from bot.settings import Settings
 from storage.models import SCHOOL_WIDE_ROLES
 from storage.repositories import criteria as repo
@@ -270,9 +271,7 @@ def _queue(
         )
     repo.add_deliveries(session, notice.id, sorted(roles.items()), now)
     groups = repo.group_chats(session, notice.class_id)
-    bot_url = (
-        telegram_chat_link(settings.telegram_bot_username) if settings.telegram_bot_username else ""
-    )
+    bot_url = bot_identity(session, settings).group_chat_link
     for channel, chat_id in groups:
         reply = group_reply(settings.bot_language, view, channel, bot_url, updated)
         messages.append(
