@@ -185,3 +185,212 @@ def test_the_running_bot_stores_its_username_and_every_command_uses_it(
     code, out, _ = _run(nameless, "invite", "create", "--class", "7-А", "--role", "parent")
     assert code == 0 and "telegram: https://t.me/school_pulse_bot?start=" in out
     assert "QR code:  " in out and "not written" not in out
+
+
+# ---------------------------------------------------------------- errors
+def _leaf_commands() -> set[str]:
+    import click
+
+    found: set[str] = set()
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+            else:
+                found.add(" ".join([*prefix, name]))
+
+    walk(main, [])
+    return found
+
+
+def _every_command(tmp_path: object) -> dict[str, list[str]]:
+    """One ordinary invocation of every command (demo and run without tokens run the demo on
+    their own SQLite file: they have no broken environment to meet)."""
+    return {
+        "criteria publish": ["--class", "7-А", "--subject", "Математика", "--text", "Контрольні"],
+        "criteria import": [str(tmp_path)],
+        "criteria coverage": [],
+        "criteria list": [],
+        "report": ["--all"],
+        "import-forms": [__file__, "--survey", "assessment-parents"],
+        "db upgrade": [],
+        "class add": ["7-А"],
+        "class list": [],
+        "invite create": ["--role", "director"],
+        "survey check": ["missing.yaml"],
+        "survey list": [],
+        "survey open": ["assessment-parents", "--class", "7-А"],
+        "survey close": ["assessment-parents"],
+        "chat": ["--as", "director"],
+        "schedule list": [],
+        "schedule run-now": ["housekeeping"],
+        "telegram whoami": [],
+        "telegram set-commands": [],
+        "telegram outbox": [],
+        "viber set-webhook": ["--url", "https://example.org/viber"],
+        "viber info": [],
+    }
+
+
+def test_every_command_meets_an_unreachable_database_with_one_line(
+    settings: Settings, now: datetime, tmp_path: object
+) -> None:
+    commands = _every_command(tmp_path)
+    assert set(commands) | {"demo", "run"} == _leaf_commands()  # a new command is tried too
+    broken = settings.model_copy(
+        update={"database_url": "postgresql://classpulse:pw@127.0.0.1:1/school"}
+    )
+    app = AppContext(settings=broken, clock=lambda: now)
+    for name, args in commands.items():
+        result = CliRunner().invoke(main, [*name.split(), *args], obj=app, input="")
+        assert result.exit_code != 0, (name, result.output)
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        ), (name, result.exception)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (name, result.stderr)
+        assert "Traceback" not in result.output and "pw@" not in result.output
+    result = CliRunner().invoke(main, ["class", "list"], obj=app)
+    assert result.stderr.startswith("error: cannot use the database in DATABASE_URL: ")
+
+
+def test_commands_before_db_upgrade_migrate_or_say_so(
+    settings: Settings, now: datetime, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    fresh = settings.model_copy(
+        update={"database_url": f"sqlite:///{Path(str(tmp_path)) / 'never-migrated.db'}"}
+    )
+    for name, args in _every_command(tmp_path).items():
+        app = AppContext(settings=fresh, clock=lambda: now)
+        result = CliRunner().invoke(main, [*name.split(), *args], obj=app, input="")
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        ), (name, result.exception)
+        assert "Traceback" not in result.output
+        if result.exit_code != 0:
+            assert len(result.stderr.strip().splitlines()) == 1, (name, result.stderr)
+        app.db.dispose()
+    # A command that does not migrate by itself says what to do.
+    (Path(str(tmp_path)) / "never-migrated.db").unlink()
+    app = AppContext(settings=fresh, clock=lambda: now)
+    result = CliRunner().invoke(main, ["telegram", "outbox"], obj=app)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: the database has no tables yet (or an old schema): run `classpulse db upgrade`"
+    )
+
+
+def test_class_list_on_an_empty_database_says_how_to_add_one(
+    cli: tuple[CliRunner, AppContext],
+) -> None:
+    code, out, _ = _run(cli, "class", "list")
+    assert code == 0
+    assert out.strip() == "no classes yet: add them with `classpulse class add 7-А 7-Б`"
+
+
+def test_a_broken_questionnaire_file_is_one_line_in_survey_list(
+    cli: tuple[CliRunner, AppContext], monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path)) / "surveys"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("id: x\ntitle: [unclosed\n", encoding="utf-8")
+    monkeypatch.setattr("bot.surveys.admin.bundled_surveys_dir", lambda: folder)
+    for args in (["survey", "list"], ["survey", "open", "x", "--class", "7-А"]):
+        code, _, err = _run(cli, *args)
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        assert err.startswith("error: ") and "broken.yaml" in err
+        assert "`classpulse survey check" in err
+
+
+def test_log_level_lists_the_valid_values(tmp_path: object) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOG_LEVEL": "LOUD"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "class", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: Invalid setting LOG_LEVEL: expected one of 'DEBUG', 'INFO', 'WARNING' or "
+        "'ERROR', got 'LOUD'"
+    )
+
+
+def test_survey_check_accepts_directories_and_globs(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from storage.survey_schema import bundled_surveys_dir
+
+    runner = CliRunner()
+    shipped = bundled_surveys_dir()
+    result = runner.invoke(main, ["survey", "check", str(shipped)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": ok (") == len(list(shipped.glob("*.yaml"))) == 3
+    result = runner.invoke(main, ["survey", "check", str(shipped / "assessment-p*.yaml")])
+    assert result.exit_code == 0 and result.output.count(": ok (") == 1
+    empty = Path(str(tmp_path)) / "empty"
+    empty.mkdir()
+    result = runner.invoke(main, ["survey", "check", str(empty), "nope/*.yaml", "gone.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {empty}: no .yaml files in this directory",
+        "error: nope/*.yaml: no file matches",
+        "error: gone.yaml: no such file or directory",
+    ]
+
+
+def test_every_command_and_option_has_a_help_text() -> None:
+    import click
+
+    missing = []
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            path = " ".join([*prefix, name])
+            summary = command.get_short_help_str(limit=45)
+            if not summary or summary.rstrip(".").endswith(("e.g", "i.e")):
+                missing.append(f"{path}: summary {summary!r}")
+            for param in command.params:
+                if isinstance(param, click.Option) and not param.help:
+                    missing.append(f"{path} {param.opts[0]}")
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+
+    walk(main, [])
+    assert missing == []
+
+
+def test_run_and_set_webhook_agree_on_webhook_urls(tmp_path: object) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from bot.settings import SettingsError, load_settings
+
+    for name in ("VIBER_WEBHOOK_URL", "TELEGRAM_WEBHOOK_URL"):
+        with pytest.raises(SettingsError, match=f"{name}: expected a public https:// URL"):
+            load_settings(_env_file=None, **{name.lower(): "http://bot.school.example/hook"})
+    env = {**os.environ, "VIBER_WEBHOOK_URL": "http://bot.school.example/viber/webhook"}
+    for args in (["run"], ["viber", "set-webhook"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=str(tmp_path),
+            timeout=60,
+        )
+        assert result.returncode == 2, args
+        assert result.stderr.count("\n") == 1 and "VIBER_WEBHOOK_URL" in result.stderr

@@ -52,7 +52,7 @@ def class_group() -> None:
 @click.argument("names", nargs=-1, required=True)
 @pass_app
 def class_add(app: AppContext, names: tuple[str, ...]) -> None:
-    """Add classes, e.g. `classpulse class add 7-А 7-Б`."""
+    """Add the school's classes (for example `classpulse class add 7-А 7-Б`)."""
     app.migrate()
     try:
         with app.db.write() as session:
@@ -69,8 +69,11 @@ def class_list(app: AppContext) -> None:
     """List the classes."""
     app.migrate()
     with app.db.read() as session:
-        for row in school.list_classes(session):
-            click.echo(row.name)
+        names = [row.name for row in school.list_classes(session)]
+    if not names:
+        click.echo("no classes yet: add them with `classpulse class add 7-А 7-Б`")
+    for name in names:
+        click.echo(name)
 
 
 # ---------------------------------------------------------------- invites
@@ -81,7 +84,7 @@ def invite() -> None:
 
 @invite.command("create")
 @click.option("--class", "class_name", help="Class, e.g. 7-А (not for director/admin).")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True, help="The role the invite gives.")
 @click.option("--uses", type=click.IntRange(1, 10_000), default=None, help="Maximum uses.")
 @click.option("--expires", type=click.IntRange(1, 3650), default=None, help="Days valid.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -130,12 +133,42 @@ def survey() -> None:
     """Questionnaires and their waves."""
 
 
+def _survey_files(args: tuple[str, ...]) -> tuple[list[Path], list[str]]:
+    """Files named by PATH arguments: files, directories (their *.yaml, *.yml) and globs
+    (quoted, or on a shell that does not expand them). Returns the files and the problems."""
+    import glob
+
+    files: list[Path] = []
+    problems: list[str] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                problems.append(f"{arg}: no .yaml files in this directory")
+            files += found
+        elif path.exists():
+            files.append(path)
+        elif glob.has_magic(arg):
+            matched = sorted(Path(p) for p in glob.glob(arg) if Path(p).is_file())
+            if not matched:
+                problems.append(f"{arg}: no file matches")
+            files += matched
+        else:
+            problems.append(f"{arg}: no such file or directory")
+    return list(dict.fromkeys(files)), problems
+
+
 @survey.command("check")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def survey_check(paths: tuple[Path, ...]) -> None:
-    """Validate questionnaire files; prints `file:line: message` for every problem."""
-    problems = 0
-    for path in paths:
+@click.argument("paths", nargs=-1, required=True)
+def survey_check(paths: tuple[str, ...]) -> None:
+    """Validate questionnaire files (files, directories or globs such as 'surveys/*.yaml');
+    prints `file:line: message` for every problem."""
+    files, missing = _survey_files(paths)
+    for line in missing:
+        click.echo(f"error: {line}", err=True)
+    problems = len(missing)
+    for path in files:
         try:
             definition = load_survey_file(path)
         except SurveyError as exc:
@@ -154,8 +187,11 @@ def survey_check(paths: tuple[Path, ...]) -> None:
 def survey_list(app: AppContext) -> None:
     """List the questionnaires and their waves."""
     app.migrate()
-    with app.db.write() as session:
-        sync_surveys(session)
+    try:
+        with app.db.write() as session:
+            sync_surveys(session)
+    except WaveError as exc:
+        fail(str(exc))
     with app.db.read() as session:
         all_waves = waves.list_waves(session)
         for row in surveys.list_surveys(session):
@@ -311,8 +347,20 @@ def chat(app: AppContext, role: str | None, class_name: str | None, user: str) -
 
 
 @main.command()
-@click.option("--families", type=click.IntRange(1, 5000), default=80, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-output"))
+@click.option(
+    "--families",
+    type=click.IntRange(1, 5000),
+    default=80,
+    show_default=True,
+    help="How many simulated families answer.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Directory for the demo's database and report files.",
+)
 @click.option("--seed", type=int, default=2025, help="Random seed (same seed, same answers).")
 @pass_app
 def demo(app: AppContext, families: int, out: Path, seed: int) -> None:

@@ -56,9 +56,19 @@ def criteria() -> None:
 @criteria.command("publish")
 @click.option("--class", "classes", multiple=True, required=True, help="Class, e.g. 7-А.")
 @click.option("--subject", required=True, help="Subject, e.g. Математика.")
-@click.option("--audience", type=click.Choice(AUDIENCES), default="both", show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="both",
+    show_default=True,
+    help="Who receives the notice: students, parents or both.",
+)
 @click.option("--text", help="The criteria text (up to 3500 characters).")
-@click.option("--text-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--text-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the criteria text from this UTF-8 file (instead of --text).",
+)
 @click.option(
     "--file",
     "attachment",
@@ -180,7 +190,13 @@ def _scan(class_dir: Path) -> tuple[list[ImportItem], list[tuple[str, str]]]:
 
 @criteria.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--audience", type=click.Choice(AUDIENCES), default="both", show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="both",
+    show_default=True,
+    help="Who receives the notice: students, parents or both.",
+)
 @pass_app
 def import_dir(app: AppContext, directory: Path, audience: str) -> None:
     """Publish DIR/<class>/<subject>.<txt|md|pdf|docx|jpg|png>; unchanged ones are skipped.

@@ -74,7 +74,11 @@ def sync_surveys(session: Session, directory: Path | None = None) -> list[str]:
         try:
             definition = load_survey_file(path)
         except SurveyError as exc:
-            raise WaveError(f"{path.name} has problems:\n{exc}") from None
+            first = exc.problems[0] if exc.problems else exc
+            raise WaveError(
+                f"{' '.join(str(first).split())} "
+                f"(`classpulse survey check {path}` lists every problem)"
+            ) from None
         surveys.sync_survey(session, definition)
         synced.append(definition.id)
     return synced
