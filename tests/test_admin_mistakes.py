@@ -394,3 +394,83 @@ def test_run_and_set_webhook_agree_on_webhook_urls(tmp_path: object) -> None:
         )
         assert result.returncode == 2, args
         assert result.stderr.count("\n") == 1 and "VIBER_WEBHOOK_URL" in result.stderr
+
+
+def test_criteria_publish_sends_to_the_classes_that_have_recipients(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    from storage.models import Notice, OutboxMessage
+    from tests.criteria_fixtures import build, populate
+
+    cs = build(db, settings, now)
+    populate(cs)  # 7-А and 7-Б have families; nobody has joined in 8-В
+    app = AppContext(settings=settings, clock=cs.clock)
+    args = ["criteria", "publish", "--class", "7-А", "--class", "8-В", "--subject", "Фізика"]
+    result = CliRunner().invoke(main, [*args, "--text", "Критерії", "--require-all"], obj=app)
+    assert result.exit_code == 1 and "8-В" in result.stderr
+    with db.read() as session:
+        assert session.scalars(select(Notice)).all() == []
+    result = CliRunner().invoke(main, [*args, "--text", "Критерії"], obj=app)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("not sent to 8-В: nobody of the audience (")
+    assert lines[1].startswith("published #") and "7-А · Фізика" in lines[1]
+    with db.read() as session:
+        notices = session.scalars(select(Notice)).all()
+        assert [n.class_id for n in notices] == [cs.class_ids["7-А"]]
+        assert session.scalars(select(OutboxMessage)).all() != []
+
+
+def test_no_text_file_defines_a_key_twice() -> None:
+    """YAML keeps the last of two equal keys without a word: a quiet edit of the wrong text."""
+    from pathlib import Path
+
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: Strict, node: yaml.MappingNode) -> dict[object, object]:
+        keys = [loader.construct_object(k) for k, _ in node.value]
+        twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+        assert twice == [], f"line {node.start_mark.line + 1}: {twice}"
+        return dict(loader.construct_pairs(node))
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    root = Path(__file__).resolve().parent.parent
+    for path in [*(root / "bot" / "texts").glob("*.yaml"), *(root / "surveys").glob("*.yaml")]:
+        yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)
+
+
+@pytest.mark.parametrize(
+    ("expr", "lang", "words"),
+    [
+        ("0 8 * * mon", "uk", "щопонеділка о 08:00"),
+        ("0 8 * * 1", "en", "every Monday at 08:00"),
+        ("30 7 * * 1,3", "uk", "щопонеділка, щосереди о 07:30"),
+        ("15 3 * * *", "uk", "щодня о 03:15"),
+        ("5 * * * *", "en", "every hour at :05"),
+        ("* * * * *", "uk", "щохвилини"),
+        ("0 9 1 * *", "en", "cron '0 9 1 * *'"),
+    ],
+)
+def test_schedules_are_told_in_words(expr: str, lang: str, words: str) -> None:
+    from bot.schedule.cron import describe_cron
+
+    assert describe_cron(expr, lang) == words
+
+
+def test_schedule_list_prints_the_jobs_only(settings: Settings, now: datetime) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "schedule", "list"],
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and "apscheduler" not in result.stdout
+    assert "cron[" not in result.stdout and "щопонеділка о 08:00" in result.stdout

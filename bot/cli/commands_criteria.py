@@ -36,6 +36,12 @@ def _reason(exc: PublishError) -> str:
 
 
 def _echo_result(result: PublishResult) -> None:
+    if result.skipped:
+        who = audience_name("en", result.audience)
+        click.echo(
+            f"not sent to {', '.join(result.skipped)}: nobody of the audience ({who}) has "
+            "joined the bot there yet; hand out invites, then publish again"
+        )
     for n in result.notices:
         replaced = f" (replaces #{', #'.join(map(str, n.replaced))})" if n.replaced else ""
         groups = f", {t('en', 'count_class_groups', count=n.groups)}" if n.groups else ""
@@ -76,6 +82,11 @@ def criteria() -> None:
     help="PDF, JPG, PNG or DOCX to attach.",
 )
 @click.option("--force", is_flag=True, help="Send again even if the same notice is current.")
+@click.option(
+    "--require-all",
+    is_flag=True,
+    help="Send nothing unless every class has someone of the audience who has joined.",
+)
 @pass_app
 def publish(
     app: AppContext,
@@ -86,8 +97,13 @@ def publish(
     text_file: Path | None,
     attachment: Path | None,
     force: bool,
+    require_all: bool,
 ) -> None:
-    """Publish criteria to one or more classes; a newer notice replaces the older one."""
+    """Publish criteria to one or more classes; a newer notice replaces the older one.
+
+    Classes where nobody of the audience has joined yet are listed and left out (all of them
+    with --require-all).
+    """
     if (text is None) == (text_file is None):
         fail("give exactly one of --text or --text-file")
     body = text if text is not None else _read_text(text_file)  # type: ignore[arg-type]
@@ -101,7 +117,9 @@ def publish(
                 if row is None:
                     fail(f"unknown class {name!r} (see `classpulse class list`)")
                 class_ids.append(row.id)
-            result = _publish_if_new(session, app, class_ids, subject, audience, body, file, force)
+            result = _publish_if_new(
+                session, app, class_ids, subject, audience, body, file, force, not require_all
+            )
     except PublishError as exc:
         fail(f"nothing sent: {_reason(exc)}")
     if isinstance(result, list):
@@ -126,6 +144,7 @@ def _publish_if_new(
     text: str,
     file: NoticeFile | None,
     force: bool = False,
+    skip_empty: bool = False,
 ) -> PublishResult | list[int]:
     """Publish, unless every class already has this very notice as its current one: then the
     ids of those notices (re-running an import or a publish sends nothing twice)."""
@@ -148,6 +167,7 @@ def _publish_if_new(
         author_id=None,
         now=app.clock(),
         settings=app.settings,
+        skip_empty=skip_empty,
     )
 
 
