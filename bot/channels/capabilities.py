@@ -48,6 +48,13 @@ class Capabilities:
     local: bool = False
     # Invite link for a code, given the bot's identity (username / URI); None: no links.
     invite_link: Callable[[str, str], str] | None = None
+    # The event ref of a message we sent (recipient, platform message id), so that it can be
+    # edited later (a question answered by typing loses its buttons); None: not editable.
+    sent_ref: Callable[[str, str], str] | None = None
+
+
+def _telegram_sent_ref(chat_id: str, message_id: str) -> str:
+    return f"{chat_id}:{message_id}"  # bot/channels/telegram/inbound.py message_ref
 
 
 CAPABILITIES: dict[str, Capabilities] = {
@@ -59,6 +66,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         edits_messages=True,
         groups=True,
         invite_link=telegram_deep_link,
+        sent_ref=_telegram_sent_ref,
     ),
     "viber": Capabilities("viber", through_outbox=True, receipts=True, invite_link=viber_deep_link),
     "console": Capabilities("console", local=True),

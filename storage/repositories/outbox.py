@@ -291,6 +291,27 @@ def sent_message(
     return SentMessage(row.id, row.kind, row.person_id, row.notice_id, dict(row.payload))
 
 
+def message_showing(
+    session: Session, channel: str, recipient: str, position: str, within: int = 20
+) -> str:
+    """The platform id of the newest sent message that showed `position` (Reply.position) to
+    this recipient with buttons, looking at the last `within` rows; "" when there is none."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.recipient == recipient)
+        .order_by(OutboxMessage.id.desc())
+        .limit(within)
+    )
+    for row in rows:
+        reply = row.payload.get("reply") if isinstance(row.payload, dict) else None
+        if not isinstance(reply, dict) or reply.get("position") != position:
+            continue
+        if reply.get("buttons") and row.external_message_id:
+            return row.external_message_id
+        return ""
+    return ""
+
+
 def purge_finished(session: Session, before: datetime) -> int:
     """Forget sent/failed/dropped rows older than `before` (receipts are kept until then)."""
     result = session.execute(
