@@ -474,3 +474,21 @@ def test_schedule_list_prints_the_jobs_only(settings: Settings, now: datetime) -
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and "apscheduler" not in result.stdout
     assert "cron[" not in result.stdout and "щопонеділка о 08:00" in result.stdout
+
+
+def test_chat_as_a_role_refuses_unknown_classes_and_asks_for_consent(
+    cli: tuple[CliRunner, AppContext], db: Database
+) -> None:
+    from storage.models import Person, SchoolClass
+
+    code, _, err = _run(cli, "chat", "--as", "parent", "--class", "11-Я")
+    assert code == 1 and "no class '11-Я'" in err
+    with db.read() as session:
+        assert session.scalars(select(SchoolClass.name)).all() == []
+    _run(cli, "class", "add", "7-А")
+    runner, app = cli
+    result = runner.invoke(main, ["chat", "--as", "parent", "--class", "7-А"], obj=app, input="")
+    assert result.exit_code == 0, result.output
+    assert "Погоджуєтесь" in result.stdout  # the consent question, as in the messengers
+    with db.read() as session:  # nothing answered it: nobody has consented
+        assert [p.consent_at for p in session.scalars(select(Person))] in ([], [None])
