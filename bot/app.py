@@ -8,15 +8,22 @@ hooks the outbox sender calls. Nothing else imports this module but the entry po
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from starlette.routing import BaseRoute
 
+from bot.channels.capabilities import VIBER_URI, IdentityReport
 from bot.context import AppContext
 from bot.conversation.service import ChatService
 from bot.criteria.service import notice_sent
 from bot.delivery.contract import Transport
+from bot.members.identity import bot_identity
 from bot.runtime import Component, ComponentFactory, Runtime, serve
 from bot.schedule.component import SchedulerComponent
+from bot.surveys.admin import invite_waiting_groups
+from storage.repositories import identity
+
+logger = logging.getLogger(__name__)
 
 
 def chat_service(app: AppContext, *, outbox_channels: frozenset[str] | None = None) -> ChatService:
@@ -25,6 +32,24 @@ def chat_service(app: AppContext, *, outbox_channels: frozenset[str] | None = No
     if outbox_channels is None:
         return ChatService(app.db, app.settings, clock=app.clock)
     return ChatService(app.db, app.settings, clock=app.clock, outbox_channels=outbox_channels)
+
+
+def identity_recorder(rt: Runtime) -> IdentityReport:
+    """What an adapter reports about the bot (getMe's username, Viber's URI) is stored, so that
+    every command builds working links; a new identity invites the class groups of open waves
+    that were opened while it was unknown."""
+
+    def record(channel: str, key: str, value: str) -> None:
+        now = rt.clock()
+        with rt.db.write() as session:
+            if not identity.remember(session, channel, key, value, now):
+                return
+            queued = invite_waiting_groups(session, bot_identity(session, rt.settings), now)
+        logger.info("bot identity: %s %s is %s", channel, key, value)
+        if queued:
+            rt.wake()
+
+    return record
 
 
 class TelegramComponent:
@@ -36,7 +61,9 @@ class TelegramComponent:
         from bot.channels.telegram.client import TelegramAdapter  # PTB loads only when used
         from bot.channels.webapp import telegram_webhook_route
 
-        self.adapter = TelegramAdapter(rt.settings, rt.db, rt.service, wake=rt.wake)
+        self.adapter = TelegramAdapter(
+            rt.settings, rt.db, rt.service, wake=rt.wake, on_identity=identity_recorder(rt)
+        )
         self.transports: dict[str, Transport] = {self.adapter.channel: self.adapter.transport}
         self.routes: list[BaseRoute] = []
         if self.adapter.webhook:
@@ -64,6 +91,7 @@ class ViberComponent:
         from bot.channels.viber.setup import build_viber  # viberbot loads only when used
 
         self.settings = rt.settings
+        self.record_identity = identity_recorder(rt)
         self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
         self.transports: dict[str, Transport] = {self.parts.transport.channel: self.parts.transport}
         self.routes: list[BaseRoute] = list(self.parts.routes)
@@ -72,9 +100,17 @@ class ViberComponent:
         pass
 
     async def on_listening(self) -> None:
+        from bot.channels.viber.client import ViberError
         from bot.channels.viber.setup import register_webhook
 
         await register_webhook(self.parts, self.settings)
+        try:
+            account = await self.parts.client.account_info()
+        except ViberError as exc:
+            logger.warning("viber: get_account_info failed: %s", exc)
+            return
+        if isinstance(account.get("uri"), str):
+            await asyncio.to_thread(self.record_identity, *VIBER_URI, account["uri"])
 
     async def stop(self) -> None:
         await self.parts.stop()

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
             raise ValueError("an IANA time zone such as Europe/Kyiv") from exc
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -95,16 +100,20 @@ class Settings(BaseSettings):
             raise ValueError("a five-field cron expression, e.g. '0 8 * * mon'")
         return value
 
-    @field_validator(
-        "telegram_api_base_url",
-        "viber_api_base_url",
-        "telegram_webhook_url",
-        "viber_webhook_url",
-    )
+    @field_validator("telegram_api_base_url", "viber_api_base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("an http:// or https:// URL")
+        return value
+
+    @field_validator("telegram_webhook_url", "viber_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str) -> str:
+        # Telegram and Viber both refuse to call a webhook that is not HTTPS: `run` and
+        # `viber set-webhook` apply the same rule (webhook_url_problem).
+        if value and webhook_url_problem(value):
+            raise ValueError("a public https:// URL (both messengers call webhooks over HTTPS)")
         return value
 
     # Derived values: computed, never stored twice.
@@ -151,9 +160,19 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         reason = str(first["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
-        reason = reason.split(",")[0] if first["type"] != "value_error" else reason
+        if first["type"] == "literal_error":  # every valid value: 'DEBUG', 'INFO', ... or '...'
+            reason = f"one of {first.get('ctx', {}).get('expected', reason)}"
+        elif first["type"] != "value_error":
+            reason = reason.split(",")[0]
         given = "" if _is_secret(name) else f", got {str(first.get('input'))[:60]!r}"
         raise SettingsError(f"Invalid setting {name}: expected {reason}{given}") from None
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a messenger's webhook, or None: Telegram and Viber need HTTPS."""
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        return f"a webhook URL must be https:// (Telegram and Viber call only HTTPS), got {url!r}"
+    return None
 
 
 def _is_secret(name: str) -> bool:

@@ -269,6 +269,9 @@ class Conversation(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "<wave>:<question>|<platform message id>": the sent message showing the current question,
+    # so a typed answer can take that message's buttons away (the outbox keeps no trace of it).
+    shown: Mapped[str | None] = mapped_column(String(120), nullable=True)
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
 
@@ -404,3 +407,14 @@ class ChannelCounter(Base):
     name: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (UniqueConstraint("channel", "name"),)
+
+
+class BotIdentity(Base):
+    """What the running bot learned about itself (e.g. its Telegram username from getMe, its
+    Viber URI), so that commands run without the bot build working links."""
+
+    __tablename__ = "bot_identity"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

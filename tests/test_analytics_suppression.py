@@ -139,10 +139,7 @@ def school(db: Database) -> School:
             session,
             survey_id=survey.id,
             wave_id=old.id,
-            responses=[
-                NewResponse(classes[p.class_name], p.role, p.answers)
-                for p in previous
-            ],
+            responses=[NewResponse(classes[p.class_name], p.role, p.answers) for p in previous],
         )
         wave = create_wave(
             session, survey.id, "2024-2025", list(classes.values()), status="open", opens_at=NOW

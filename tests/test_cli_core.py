@@ -75,7 +75,7 @@ def test_class_add_and_invite_create_json(cli: tuple[CliRunner, AppContext], db:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"code", "telegram_link", "viber_link", "qr_path"}
+    assert set(data) == {"code", "telegram_link", "viber_link", "qr_path", "notes"}
     assert data["telegram_link"] == f"https://t.me/classpulse_test_bot?start={data['code']}"
     assert data["viber_link"] == f"viber://pa?chatURI=classpulse-test&context={data['code']}"
     assert data["code"].isalnum() and len(data["code"]) == 12

@@ -117,15 +117,15 @@ def test_full_parent_survey_stores_an_anonymous_response(sch: School) -> None:
     assert_dialog(
         user,
         [
-            (press("Анкета для батьків"), ["Питань: 7", "Питання 1 з 7", "1. Чи отримуєте Ви"]),
-            (press("Переважно так"), ["Ваша відповідь: Переважно так", "Питання 2 з 7"]),
-            (press("Ніколи"), ["Питання 3 з 7", "можна обрати кілька"]),
-            (press("з групи класу у Viber"), ["Питання 3 з 7"]),
-            (press("з сайту школи"), ["Питання 3 з 7"]),
-            (press("Готово"), ["з групи класу у Viber; з сайту школи", "Питання 4 з 7"]),
-            (press("Частково"), ["Питання 5 з 7"]),
-            ("1", ["Питання 6 з 7"]),  # a typed option number works (Viber fallback)
-            (press("Зовсім ні"), ["Питання 7 з 7", "до 2000 символів"]),
+            (press("Анкета для батьків"), ["Питань: 7", "Крок 1 з 7", "1. Чи отримуєте Ви"]),
+            (press("Переважно так"), ["Ваша відповідь: Переважно так", "Крок 2 з 7"]),
+            (press("Ніколи"), ["Крок 3 з 7", "можна обрати кілька"]),
+            (press("з групи класу у Viber"), ["Крок 3 з 7"]),
+            (press("з сайту школи"), ["Крок 3 з 7"]),
+            (press("Готово"), ["з групи класу у Viber; з сайту школи", "Крок 4 з 7"]),
+            (press("Частково"), ["Крок 5 з 7"]),
+            ("1", ["Крок 6 з 7"]),  # a typed option number works (Viber fallback)
+            (press("Зовсім ні"), ["Крок 7 з 7", "до 2000 символів"]),
             ("Пояснюйте критерії 🙏 مرحبا", ["Перевірте відповіді", "→ Переважно так"]),
             (press("Надіслати"), ["Дякуємо! Ваші відповіді збережено анонімно", "немає відкритих"]),
         ],
@@ -165,11 +165,11 @@ def test_back_skip_and_review_edit(sch: School) -> None:
     assert_dialog(
         user,
         [
-            (press("Анкета"), ["Питання 1 з 7"]),
-            (press("Так, завжди"), ["Питання 2 з 7"]),
-            (press("Назад"), ["Питання 1 з 7"]),
-            (press("Іноді"), ["Ваша відповідь: Іноді", "Питання 2 з 7"]),
-            (press("Переважно так"), ["Питання 3 з 7"]),
+            (press("Анкета"), ["Крок 1 з 7"]),
+            (press("Так, завжди"), ["Крок 2 з 7"]),
+            (press("Назад"), ["Крок 1 з 7"]),
+            (press("Іноді"), ["Ваша відповідь: Іноді", "Крок 2 з 7"]),
+            (press("Переважно так"), ["Крок 3 з 7"]),
             (press("Готово"), ["Оберіть хоча б один варіант"]),
             (press("від класного керівника"), []),
         ][:6],
@@ -178,10 +178,10 @@ def test_back_skip_and_review_edit(sch: School) -> None:
     assert_dialog(
         user,
         [
-            (press("Готово"), ["Питання 4 з 7"]),
-            (press("У повній мірі"), ["Питання 5 з 7"]),
-            (press("У повній мірі"), ["Питання 6 з 7"]),
-            (press("У повній мірі"), ["Питання 7 з 7"]),
+            (press("Готово"), ["Крок 4 з 7"]),
+            (press("У повній мірі"), ["Крок 5 з 7"]),
+            (press("У повній мірі"), ["Крок 6 з 7"]),
+            (press("У повній мірі"), ["Крок 7 з 7"]),
             (press("Пропустити"), ["Перевірте відповіді", "(пропущено)"]),
             (press("✏️ 2"), ["2. Учителі справедливо"]),
             (press("Ніколи"), ["Перевірте відповіді", "→ Ніколи"]),
@@ -202,7 +202,7 @@ def test_required_question_cannot_be_skipped_and_text_is_checked(sch: School) ->
     assert_dialog(
         user,
         [
-            ("hello", ["оберіть варіант кнопкою або надішліть номер відповіді (1–4)", "Питання 1"]),
+            ("hello", ["оберіть варіант кнопкою або надішліть номер відповіді (1–4)", "Крок 1"]),
             ("9", ["номер відповіді (1–4)"]),
         ],
     )
@@ -236,7 +236,7 @@ def test_stale_press_on_an_answered_question_changes_nothing(sch: School) -> Non
         encode(ButtonKind.ANSWER, sch.waves["assessment-parents"], 0, 3), first_question
     )
     assert "Це питання вже пройдено" in replies[0].text
-    assert "Питання 3 з 7" in replies[0].text
+    assert "Крок 3 з 7" in replies[0].text
     with sch.db.read() as session:
         draft = session.scalars(select(Draft)).one()
         assert draft.answers == {"q1": 0, "q2": 2} and draft.position == 2
@@ -304,7 +304,7 @@ def test_resume_after_restart(sch: School, db_url: str) -> None:
         user,
         [
             ("/menu", ["Головне меню"]),
-            (press("(продовжити)"), ["Питання 2 з 7"]),
+            (press("(продовжити)"), ["Крок 2 з 7"]),
         ],
     )
     db2.dispose()
@@ -394,7 +394,7 @@ def test_two_devices_answering_at_once_stay_consistent(sch: School, db_url: str)
         thread.start()
     for thread in threads:
         thread.join()
-    advanced = [d for d, texts in results.items() if texts[0].startswith("Питання 2 з 7")]
+    advanced = [d for d, texts in results.items() if texts[0].startswith("Крок 2 з 7")]
     refused = [d for d, texts in results.items() if "вже пройдено" in texts[0]]
     assert len(advanced) == 1 and len(refused) == 1, results
     with sch.db.read() as session:
@@ -405,7 +405,7 @@ def test_two_devices_answering_at_once_stay_consistent(sch: School, db_url: str)
 def test_group_deep_link_opens_the_survey(sch: School) -> None:
     wave = sch.open("assessment-parents")
     user = sch.join("olena", "7-А", "parent")
-    assert_dialog(user, [(f"/start w{wave}", ["Питань: 7", "Питання 1 з 7"])])
+    assert_dialog(user, [(f"/start w{wave}", ["Питань: 7", "Крок 1 з 7"])])
     stranger = sch.channel.user("stranger")
     assert_dialog(stranger, [(f"/start w{wave}", ["Щоб приєднатися"])])
     assert_dialog(user, [("/start whatever", ["Головне меню"])])
@@ -431,9 +431,9 @@ def test_a_parent_of_two_classes_says_which_class_the_answers_are_about(sch: Sch
         ],
     )
     assert [b.label for b in user.buttons()] == ["7-А", "8-Б"]
-    assert_dialog(user, [(press("8-Б"), ["Питання 1 з 7"])])
+    assert_dialog(user, [(press("8-Б"), ["Крок 1 з 7"])])
     # resuming does not ask again: the draft remembers the class
-    assert_dialog(user, [("/menu", ["меню"]), (press("продовжити"), ["Питання 1 з 7"])])
+    assert_dialog(user, [("/menu", ["меню"]), (press("продовжити"), ["Крок 1 з 7"])])
     for _ in range(2):
         user.press("Так, завжди")
     user.press("з сайту школи")

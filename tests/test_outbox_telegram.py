@@ -160,8 +160,11 @@ def test_the_outbox_resumes_after_the_sender_is_killed(
             task.cancel()  # killed mid-flight, as by SIGKILL: no cleanup runs
             await asyncio.gather(task, return_exceptions=True)
             with db.read() as session:
-                statuses = set(session.scalars(select(OutboxMessage.status)))
+                statuses = list(session.scalars(select(OutboxMessage.status)))
             assert "sending" in statuses or "pending" in statuses
+            # Only what was in flight at the crash may go twice (the sender keeps several
+            # requests in flight; the held third one is among them).
+            in_flight = statuses.count("sending")
 
             if not db.is_sqlite:
                 clock.advance(61)  # PostgreSQL may run several senders: the lease runs out
@@ -173,6 +176,6 @@ def test_the_outbox_resumes_after_the_sender_is_killed(
             await restarted
             assert {r.status for r in rows(db)} == {"sent"}
             assert delivered() == every  # nothing lost
-            assert fake.duplicates() <= 1  # at most the one in flight at the crash
+            assert fake.duplicates() <= max(in_flight, 1)  # at most those in flight
 
     asyncio.run(scenario())

@@ -319,7 +319,9 @@ def test_forget_leaves_no_row_that_names_the_person(osch: OutboxSchool) -> None:
     survey = survey_of(db, first)
     answer_survey(parent, first, survey, plan_answers(survey, "анонімна думка", random.Random(1)))
     with db.write() as session:
-        second = create_wave(session, PARENTS, [sch.class_ids["7-А"]], sch.now, label="весна")
+        second = create_wave(
+            session, PARENTS, [sch.class_ids["7-А"]], sch.now, label="весна", allow_overlap=True
+        )
         open_wave(session, second.id, sch.now)
     parent.press_payload(encode(ButtonKind.START_SURVEY, second.id), event_id="u4242")
     parent.press_payload(encode(ButtonKind.ANSWER, second.id, 0, 2))

@@ -39,10 +39,10 @@ def test_full_parent_survey_from_deep_link_to_submit(db: Database, settings: Set
         fake = FakeTelegram()
         async with running_bot(fake, settings, db) as bot:
             await register(bot, data.parent_code)
-            await press(bot, "Анкета для батьків", "Питання 1 з 7")
+            await press(bot, "Анкета для батьків", "Крок 1 з 7")
             q1 = fake.last(PARENT).message_id
-            await press(bot, "Так, завжди", "Питання 2 з 7")
-            await press(bot, "Іноді", "Питання 3 з 7")
+            await press(bot, "Так, завжди", "Крок 2 з 7")
+            await press(bot, "Іноді", "Крок 3 з 7")
             # Multi-choice: toggles edit the keyboard of the same message in place.
             multi = fake.last(PARENT).message_id
             fake.press(PARENT, "з сайту школи")
@@ -52,14 +52,23 @@ def test_full_parent_survey_from_deep_link_to_submit(db: Database, settings: Set
             await bot.settle()
             assert "✓ від класного керівника" in fake.last(PARENT).labels()
             assert fake.last(PARENT).message_id == multi
-            await press(bot, "Готово", "Питання 4 з 7")
-            await press(bot, "Частково", "Питання 5 з 7")
-            await press(bot, "Здебільшого", "Питання 6 з 7")
-            await press(bot, "Зовсім ні", "Питання 7 з 7")
+            await press(bot, "Готово", "Крок 4 з 7")
+            await press(bot, "Частково", "Крок 5 з 7")
+            await press(bot, "Здебільшого", "Крок 6 з 7")
+            await press(bot, "Зовсім ні", "Крок 7 з 7")
+            text_question = fake.last(PARENT).message_id
+            assert fake.last(PARENT).buttons  # "⬅️ Назад", "Пропустити"
             await say(bot, "Більше пояснень критеріїв", "Перевірте відповіді")
+            review = fake.last(PARENT).message_id
+            assert any("Надіслати" in label for label in fake.last(PARENT).labels())
             await press(bot, "Надіслати", "немає відкритих опитувань")
 
             shown = {s.message_id: s for s in fake.view(PARENT)}
+            # A typed answer and a submitted review leave no live buttons behind.
+            assert shown[text_question].buttons == []
+            assert "Ваша відповідь: Більше пояснень критеріїв" in shown[text_question].text
+            assert shown[review].buttons == []
+            assert "Перевірте відповіді" in shown[review].text
             # Answered questions were edited to show the choice, their buttons gone.
             assert "Ваша відповідь: Так, завжди" in shown[q1].text
             assert shown[q1].buttons == []
@@ -81,14 +90,14 @@ def test_resume_after_the_bot_restarts_mid_survey(db: Database, settings: Settin
         fake = FakeTelegram()
         async with running_bot(fake, settings, db) as bot:
             await register(bot, data.parent_code)
-            await press(bot, "Анкета для батьків", "Питання 1 з 7")
-            await press(bot, "Переважно так", "Питання 2 з 7")
+            await press(bot, "Анкета для батьків", "Крок 1 з 7")
+            await press(bot, "Переважно так", "Крок 2 з 7")
         # The process is gone; a new one starts against the same database.
         async with running_bot(fake, settings, db) as bot:
             await say(bot, "/menu", "Головне меню")
             assert any("продовжити" in label for label in fake.last(PARENT).labels())
-            await press(bot, "продовжити", "Питання 2 з 7")
-            await press(bot, "Ніколи", "Питання 3 з 7")
+            await press(bot, "продовжити", "Крок 2 з 7")
+            await press(bot, "Ніколи", "Крок 3 з 7")
 
     asyncio.run(scenario())
 
@@ -100,14 +109,14 @@ def test_a_stale_button_shows_the_current_question(db: Database, settings: Setti
         fake = FakeTelegram()
         async with running_bot(fake, settings, db) as bot:
             await register(bot, data.parent_code)
-            await press(bot, "Анкета для батьків", "Питання 1 з 7")
+            await press(bot, "Анкета для батьків", "Крок 1 з 7")
             old_id, old_button = fake.button(PARENT, "Так, завжди")
-            await press(bot, "Так, завжди", "Питання 2 з 7")
+            await press(bot, "Так, завжди", "Крок 2 з 7")
             # The same press again, e.g. from a second device that still shows the buttons.
             fake.push_callback(PARENT, old_id, old_button["callback_data"])
             await bot.settle()
             assert "вже пройдено" in fake.last(PARENT).text
-            assert "Питання 2 з 7" in fake.last(PARENT).text
+            assert "Крок 2 з 7" in fake.last(PARENT).text
             # Tampered callback data gets a polite answer, and the handler survives.
             fake.push_callback(PARENT, old_id, "~a:999999:0:0'; drop table")
             await bot.settle()
@@ -126,7 +135,7 @@ def test_a_group_invitation_link_opens_the_survey_in_private(
         fake = FakeTelegram()
         async with running_bot(fake, settings, db) as bot:
             await register(bot, data.parent_code)
-            await say(bot, f"/start w{data.wave_id}", "Питання 1 з 7")
+            await say(bot, f"/start w{data.wave_id}", "Крок 1 з 7")
             await say(bot, "/start menu", "Головне меню")
 
     asyncio.run(scenario())

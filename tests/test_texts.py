@@ -153,7 +153,7 @@ def test_other_languages_get_ukrainian() -> None:
 
 
 def test_texts_are_filled_in() -> None:
-    assert t("en", "progress", n=2, total=7) == "Question 2 of 7"
+    assert t("en", "progress", n=2, total=7) == "Step 2 of 7"
     assert t("uk", "in_class", klass="7-А") == ", клас 7-А"
 
 

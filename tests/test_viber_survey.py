@@ -101,7 +101,7 @@ async def test_question_keyboard_and_multi_choice_toggles(viber: ViberWorld) -> 
     await join(viber, user)
     await user.press("Анкета")
     question = user.last()
-    assert "Питання 1 з 7" in question.text  # the intro and question 1 are one message
+    assert "Крок 1 з 7" in question.text  # the intro and question 1 are one message
     assert question.labels == ["Так, завжди", "Переважно так", "Іноді", "Ніколи"]
     assert "1) Так, завжди" in question.text and "4) Ніколи" in question.text
     assert json.loads(question.body["tracking_data"])["p"].endswith(":0")
@@ -156,7 +156,7 @@ async def test_resume_after_restart(viber: ViberWorld, fake_viber: FakeViber) ->
     viber.__post_init__()
     await user.send_text("/menu")
     await user.press("Анкета")
-    assert user.last().text.startswith("Питання 2 з 7")
+    assert user.last().text.startswith("Крок 2 з 7")
     await user.press("⬅️ Назад")
     assert "• Переважно так" in user.last().labels  # the stored answer is marked
 
@@ -168,7 +168,7 @@ async def test_stale_keyboard_press_is_recognised(viber: ViberWorld) -> None:
     old = user.last()
     await user.press("Так, завжди")  # now on question 2
     await user.send_text(old.buttons[2]["ActionBody"], tracking=old.body["tracking_data"])
-    assert "Питання 2 з 7" in user.last().text  # shown the current question again
+    assert "Крок 2 з 7" in user.last().text  # shown the current question again
     with viber.db.read() as session:
         draft = session.scalars(select(Draft)).one()
         assert (draft.answers, draft.position) == ({"q1": 0}, 1)  # the old press changed nothing

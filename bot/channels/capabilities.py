@@ -48,6 +48,13 @@ class Capabilities:
     local: bool = False
     # Invite link for a code, given the bot's identity (username / URI); None: no links.
     invite_link: Callable[[str, str], str] | None = None
+    # The event ref of a message we sent (recipient, platform message id), so that it can be
+    # edited later (a question answered by typing loses its buttons); None: not editable.
+    sent_ref: Callable[[str, str], str] | None = None
+
+
+def _telegram_sent_ref(chat_id: str, message_id: str) -> str:
+    return f"{chat_id}:{message_id}"  # bot/channels/telegram/inbound.py message_ref
 
 
 CAPABILITIES: dict[str, Capabilities] = {
@@ -59,6 +66,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         edits_messages=True,
         groups=True,
         invite_link=telegram_deep_link,
+        sent_ref=_telegram_sent_ref,
     ),
     "viber": Capabilities("viber", through_outbox=True, receipts=True, invite_link=viber_deep_link),
     "console": Capabilities("console", local=True),
@@ -77,27 +85,64 @@ def capabilities(channel: str) -> Capabilities:
 
 
 @dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is in each messenger: what links and QR codes are built from."""
+
+    telegram_username: str = ""
+    viber_uri: str = ""
+
+    @property
+    def group_chat_link(self) -> str:
+        """The bot's private chat for group invitations; "" while the username is unknown."""
+        return telegram_chat_link(self.telegram_username) if self.telegram_username else ""
+
+
+# (channel, key) of each fact a running adapter reports about itself (stored in bot_identity).
+TELEGRAM_USERNAME = ("telegram", "username")
+VIBER_URI = ("viber", "uri")
+IdentityReport = Callable[[str, str, str], None]  # (channel, key, value): the root stores it
+
+
+def identity_from(
+    recall: Callable[[str, str], str], telegram_username: str, viber_uri: str
+) -> BotIdentity:
+    """What the running bot reported (`recall(channel, key)`), else the settings."""
+    return BotIdentity(
+        telegram_username=(recall(*TELEGRAM_USERNAME) or telegram_username).lstrip("@"),
+        viber_uri=recall(*VIBER_URI) or viber_uri,
+    )
+
+
+@dataclass(frozen=True)
 class InviteLinks:
-    telegram: str
-    viber: str
-    for_qr: str  # what the printed QR code opens
+    telegram: str  # "" while the bot's username is unknown
+    viber: str  # "" while the bot's URI is unknown
+    for_qr: str  # what the printed QR code opens; "" when no link works
     notes: tuple[str, ...]  # what is missing for a working link
 
 
+UNKNOWN_TELEGRAM = (
+    "no Telegram link: the bot's username is unknown (start `classpulse run` once with "
+    "TELEGRAM_BOT_TOKEN, or set TELEGRAM_BOT_USERNAME)"
+)
+UNKNOWN_VIBER = (
+    "no Viber link: the bot's URI is unknown (start `classpulse run` once with VIBER_AUTH_TOKEN, "
+    "or set VIBER_BOT_URI; see docs/viber.md)"
+)
+
+
 def invite_links(code: str, telegram_username: str, viber_bot_uri: str) -> InviteLinks:
-    """The invite's links in every channel; a placeholder and a note where the bot's identity
-    is not known yet."""
+    """The invite's links in every channel where the bot's identity is known; a note for each
+    one that is not (never a placeholder link that works for nobody)."""
     notes = []
-    if not telegram_username:
-        telegram_username = "<bot_username>"
-        notes.append("set TELEGRAM_BOT_USERNAME to get a working Telegram link")
-    bot_uri = viber_bot_uri or "<viber_bot_uri>"
-    if not viber_bot_uri:
-        notes.append("set VIBER_BOT_URI to get a working Viber link (see docs/viber.md)")
-    telegram = telegram_deep_link(telegram_username, code)
-    viber = viber_deep_link(bot_uri, code)
+    telegram = telegram_deep_link(telegram_username, code) if telegram_username else ""
+    if not telegram:
+        notes.append(UNKNOWN_TELEGRAM)
+    viber = viber_deep_link(viber_bot_uri, code) if viber_bot_uri else ""
+    if not viber:
+        notes.append(UNKNOWN_VIBER)
     # Families mostly use Viber, so the QR opens Viber when the school has a Viber bot.
-    return InviteLinks(telegram, viber, viber if viber_bot_uri else telegram, tuple(notes))
+    return InviteLinks(telegram, viber, viber or telegram, tuple(notes))
 
 
 def channel_file_ref(channel: str, ref: str) -> str:
@@ -120,10 +165,15 @@ __all__ = [
     "LOCAL_CHANNELS",
     "OUTBOX_CHANNELS",
     "RECEIPT_CHANNELS",
+    "TELEGRAM_USERNAME",
+    "VIBER_URI",
+    "BotIdentity",
     "Capabilities",
+    "IdentityReport",
     "InviteLinks",
     "capabilities",
     "channel_file_ref",
+    "identity_from",
     "invite_links",
     "resendable_by",
     "telegram_chat_link",

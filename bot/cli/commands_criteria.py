@@ -36,6 +36,12 @@ def _reason(exc: PublishError) -> str:
 
 
 def _echo_result(result: PublishResult) -> None:
+    if result.skipped:
+        who = audience_name("en", result.audience)
+        click.echo(
+            f"not sent to {', '.join(result.skipped)}: nobody of the audience ({who}) has "
+            "joined the bot there yet; hand out invites, then publish again"
+        )
     for n in result.notices:
         replaced = f" (replaces #{', #'.join(map(str, n.replaced))})" if n.replaced else ""
         groups = f", {t('en', 'count_class_groups', count=n.groups)}" if n.groups else ""
@@ -56,9 +62,19 @@ def criteria() -> None:
 @criteria.command("publish")
 @click.option("--class", "classes", multiple=True, required=True, help="Class, e.g. 7-А.")
 @click.option("--subject", required=True, help="Subject, e.g. Математика.")
-@click.option("--audience", type=click.Choice(AUDIENCES), default="both", show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="both",
+    show_default=True,
+    help="Who receives the notice: students, parents or both.",
+)
 @click.option("--text", help="The criteria text (up to 3500 characters).")
-@click.option("--text-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--text-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the criteria text from this UTF-8 file (instead of --text).",
+)
 @click.option(
     "--file",
     "attachment",
@@ -66,6 +82,11 @@ def criteria() -> None:
     help="PDF, JPG, PNG or DOCX to attach.",
 )
 @click.option("--force", is_flag=True, help="Send again even if the same notice is current.")
+@click.option(
+    "--require-all",
+    is_flag=True,
+    help="Send nothing unless every class has someone of the audience who has joined.",
+)
 @pass_app
 def publish(
     app: AppContext,
@@ -76,8 +97,13 @@ def publish(
     text_file: Path | None,
     attachment: Path | None,
     force: bool,
+    require_all: bool,
 ) -> None:
-    """Publish criteria to one or more classes; a newer notice replaces the older one."""
+    """Publish criteria to one or more classes; a newer notice replaces the older one.
+
+    Classes where nobody of the audience has joined yet are listed and left out (all of them
+    with --require-all).
+    """
     if (text is None) == (text_file is None):
         fail("give exactly one of --text or --text-file")
     body = text if text is not None else _read_text(text_file)  # type: ignore[arg-type]
@@ -91,7 +117,9 @@ def publish(
                 if row is None:
                     fail(f"unknown class {name!r} (see `classpulse class list`)")
                 class_ids.append(row.id)
-            result = _publish_if_new(session, app, class_ids, subject, audience, body, file, force)
+            result = _publish_if_new(
+                session, app, class_ids, subject, audience, body, file, force, not require_all
+            )
     except PublishError as exc:
         fail(f"nothing sent: {_reason(exc)}")
     if isinstance(result, list):
@@ -116,6 +144,7 @@ def _publish_if_new(
     text: str,
     file: NoticeFile | None,
     force: bool = False,
+    skip_empty: bool = False,
 ) -> PublishResult | list[int]:
     """Publish, unless every class already has this very notice as its current one: then the
     ids of those notices (re-running an import or a publish sends nothing twice)."""
@@ -138,6 +167,7 @@ def _publish_if_new(
         author_id=None,
         now=app.clock(),
         settings=app.settings,
+        skip_empty=skip_empty,
     )
 
 
@@ -180,7 +210,13 @@ def _scan(class_dir: Path) -> tuple[list[ImportItem], list[tuple[str, str]]]:
 
 @criteria.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--audience", type=click.Choice(AUDIENCES), default="both", show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="both",
+    show_default=True,
+    help="Who receives the notice: students, parents or both.",
+)
 @pass_app
 def import_dir(app: AppContext, directory: Path, audience: str) -> None:
     """Publish DIR/<class>/<subject>.<txt|md|pdf|docx|jpg|png>; unchanged ones are skipped.

@@ -9,6 +9,7 @@ import click
 from bot.channels.viber.client import ViberError
 from bot.channels.viber.setup import ViberSetupError, client_from_settings
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
+from bot.settings import webhook_url_problem
 
 
 @main.group("viber")
@@ -25,8 +26,11 @@ def set_webhook(app: AppContext, url: str) -> None:
     The bot must already be serving that URL: Viber checks it with a signed request.
     """
     target = url or app.settings.viber_webhook_url
-    if not target.startswith("https://"):
-        fail("VIBER_WEBHOOK_URL (or --url) must be an https:// URL")
+    if not target:
+        fail("VIBER_WEBHOOK_URL is not set (or give --url https://...)")
+    problem = webhook_url_problem(target)
+    if problem:
+        fail(f"VIBER_WEBHOOK_URL (or --url): {problem}")
     try:
         client = client_from_settings(app.settings)
     except ViberSetupError as exc:

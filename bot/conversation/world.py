@@ -6,11 +6,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.channels.capabilities import capabilities
 from bot.criteria.reader import DbCriteriaView
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import OpenWave
 from storage.records import DraftInfo, InviteInfo, PersonInfo, WaveInfo
-from storage.repositories import invites, people, responses, surveys, waves
+from storage.repositories import conversations, invites, people, responses, surveys, waves
 from storage.survey_schema import SurveyDef
 
 
@@ -81,3 +82,10 @@ class DbWorld:
     def completed(self, wave_id: int) -> bool:
         person = self.person()
         return person is not None and responses.is_completed(self.session, wave_id, person.id)
+
+    def message_showing(self, position: str) -> str:
+        make_ref = capabilities(self.channel).sent_ref
+        if make_ref is None:
+            return ""
+        found = conversations.shown_message(self.session, self.channel, self.external_id, position)
+        return make_ref(self.external_id, found) if found else ""

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.channels.capabilities import RECEIPT_CHANNELS, telegram_chat_link
+from bot.channels.capabilities import RECEIPT_CHANNELS
 from bot.criteria.rendering import (
     AUDIENCE_ROLES,
     AUDIENCES,
@@ -32,6 +32,7 @@ from bot.criteria.rendering import (
     notice_view,
 )
 from bot.delivery.contract import Delivery, Result
+from bot.members.identity import bot_identity
 from bot.settings import Settings
 from storage.models import SCHOOL_WIDE_ROLES
 from storage.repositories import criteria as repo
@@ -87,6 +88,8 @@ class PublishResult:
     subject: str
     audience: str
     notices: list[PublishedNotice] = field(default_factory=list)
+    # Classes left out because nobody of the audience has joined (with skip_empty).
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def recipients(self) -> int:
@@ -199,11 +202,13 @@ def publish_notice(
     author_id: int | None,
     now: datetime,
     settings: Settings,
+    skip_empty: bool = False,
 ) -> PublishResult:
     """Create one notice per class, supersede older ones, queue one message per account.
 
     Raises PublishError before writing anything when the input is bad or a class has no
-    recipients; the caller's transaction makes the rest all or nothing.
+    recipients; the caller's transaction makes the rest all or nothing. With `skip_empty`,
+    classes without recipients are left out (listed in `skipped`) unless that is all of them.
     """
     text = check_text(text)
     subject = check_subject(subject, settings)
@@ -213,11 +218,11 @@ def publish_notice(
         raise PublishError("cr_unknown_class")
     targets = audience_by_class(session, class_ids, audience)
     empty = [names[cid] for cid, found in targets.items() if not found]
-    if empty:
+    if empty and (not skip_empty or len(empty) == len(targets)):
         raise PublishError("cr_no_recipients", classes=", ".join(sorted(empty)), audience=audience)
     digest = content_hash(subject, audience, text, file)
-    result = PublishResult(subject, audience)
-    for class_id in class_ids:
+    result = PublishResult(subject, audience, skipped=sorted(empty))
+    for class_id in (cid for cid in class_ids if targets[cid]):
         replaced = [n.id for n in same_subject(session, class_id, subject)]
         notice_id = repo.create_notice(
             session,
@@ -270,9 +275,7 @@ def _queue(
         )
     repo.add_deliveries(session, notice.id, sorted(roles.items()), now)
     groups = repo.group_chats(session, notice.class_id)
-    bot_url = (
-        telegram_chat_link(settings.telegram_bot_username) if settings.telegram_bot_username else ""
-    )
+    bot_url = bot_identity(session, settings).group_chat_link
     for channel, chat_id in groups:
         reply = group_reply(settings.bot_language, view, channel, bot_url, updated)
         messages.append(

@@ -50,9 +50,9 @@ from bot.delivery.contract import Delivery, Outcome, Result, Transport
 from bot.delivery.pacing import ChannelPacer
 from bot.settings import Settings
 from storage.db import Database
+from storage.repositories import conversations, people
 from storage.repositories import groups as groups_repo
 from storage.repositories import outbox as repo
-from storage.repositories import people
 
 logger = logging.getLogger(__name__)
 
@@ -368,6 +368,7 @@ class OutboxSender:
         for delivery, result in zip(deliveries, results, strict=True):
             if result.outcome is Outcome.SENT:
                 repo.mark_sent(session, delivery.id, now, result.message_id)
+                _remember_question(session, delivery, result)
                 for hook in self.after_sent:
                     hook(session, delivery, result, now)
             elif result.outcome is Outcome.RETRY and result.retry_after is not None:
@@ -425,3 +426,15 @@ class OutboxSender:
         """Rows per status, per channel (for logs and the CLI)."""
         with self.db.read() as session:
             return {name: repo.counts(session, name) for name in self.transports}
+
+
+def _remember_question(session: Session, delivery: Delivery, result: Result) -> None:
+    """A sent question (a reply with a position and buttons) is remembered on its chat, so a
+    typed answer can edit it; the outbox row itself is scrubbed."""
+    reply = delivery.payload.get("reply") if isinstance(delivery.payload, dict) else None
+    if not isinstance(reply, dict) or not result.message_id:
+        return
+    if reply.get("position") and reply.get("buttons") and not reply.get("keyboard_only"):
+        conversations.remember_shown(
+            session, delivery.channel, delivery.recipient, str(reply["position"]), result.message_id
+        )

@@ -146,6 +146,11 @@ class World(Protocol):
 
     def completed(self, wave_id: int) -> bool: ...
 
+    def message_showing(self, position: str) -> str:
+        """The ref of the message with buttons that showed `position` (Reply.position) to this
+        user, where the channel can edit it; "" otherwise."""
+        ...
+
 
 # ---------------------------------------------------------------- step
 @dataclass

@@ -10,6 +10,7 @@ import qrcode
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import invite_links
+from bot.members.identity import bot_identity
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import SCHOOL_WIDE_ROLES
@@ -25,7 +26,7 @@ class CreatedInvite:
     code: str
     telegram_link: str
     viber_link: str
-    qr_path: Path
+    qr_path: Path | None  # None: no link works yet, so no QR code was written
     notes: list[str] = field(default_factory=list)
 
 
@@ -66,11 +67,12 @@ def create_invite(
     with db.write() as session:
         class_id = _class_id(session, class_name)
         code = invites.create_invite(session, class_id, role, now, uses, expires_days).code
-    links = invite_links(code, settings.telegram_bot_username, settings.viber_bot_uri)
-    telegram_link, viber_link, notes = links.telegram, links.viber, list(links.notes)
-    qr_target = links.for_qr
-    qr_dir = settings.data_dir / "qr"
-    qr_dir.mkdir(parents=True, exist_ok=True)
-    qr_path = qr_dir / f"invite-{code}.png"
-    qrcode.make(qr_target).save(str(qr_path))
-    return CreatedInvite(code, telegram_link, viber_link, qr_path, notes)
+        me = bot_identity(session, settings)
+    links = invite_links(code, me.telegram_username, me.viber_uri)
+    qr_path = None
+    if links.for_qr:
+        qr_dir = settings.data_dir / "qr"
+        qr_dir.mkdir(parents=True, exist_ok=True)
+        qr_path = qr_dir / f"invite-{code}.png"
+        qrcode.make(links.for_qr).save(str(qr_path))
+    return CreatedInvite(code, links.telegram, links.viber, qr_path, list(links.notes))

@@ -57,3 +57,33 @@ def crontab_trigger(expr: str, settings: Settings) -> CronTrigger:
         )
     except ValueError as exc:
         raise ValueError(f"DIGEST_CRON '{expr}' is not a cron expression: {exc}") from None
+
+
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def describe_cron(expr: str, lang: str) -> str:
+    """A crontab expression in words, e.g. `0 8 * * mon` -> "щопонеділка о 08:00"; what has no
+    simple wording is shown as the expression itself."""
+    from bot.texts import t
+
+    try:
+        minute, hour, day, month, weekdays = expr.split()
+        if (day, month) != ("*", "*"):
+            raise ValueError(expr)
+        if (minute, hour, weekdays) == ("*", "*", "*"):
+            return t(lang, "cron_every_minute")
+        if hour == "*" and weekdays == "*":
+            return t(lang, "cron_hourly", minute=f"{int(minute):02d}")
+        at = f"{int(hour):02d}:{int(minute):02d}"
+        if not (0 <= int(hour) < 24 and 0 <= int(minute) < 60):
+            raise ValueError(expr)
+        if weekdays == "*":
+            return t(lang, "cron_daily", time=at)
+        names = _crontab_weekdays(weekdays).split(",")
+        if len(names) == 7:
+            return t(lang, "cron_daily", time=at)
+        days = ", ".join(t(lang, f"cron_day_{_DAY_KEYS.index(n)}") for n in names)
+        return t(lang, "cron_weekly", days=days, time=at)
+    except ValueError:
+        return t(lang, "cron_other", expr=expr)

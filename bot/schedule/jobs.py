@@ -17,6 +17,7 @@ from bot.channels.capabilities import LOCAL_CHANNELS
 from bot.criteria.service import queue_criteria_reminders
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, Reply
+from bot.members.identity import bot_identity
 from bot.reports.messages import queue_for_leaders, render_report
 from bot.settings import Settings
 from bot.surveys.admin import WaveError, close_wave, open_wave
@@ -53,7 +54,7 @@ def open_due_waves(db: Database, settings: Settings, now: datetime) -> int:
                 logger.warning("wave %s was due to open and close while down: closed", wave.id)
                 continue
             try:
-                opened = open_wave(session, wave.id, now, settings.telegram_bot_username)
+                opened = open_wave(session, wave.id, now, bot_identity(session, settings))
             except WaveError as exc:
                 logger.warning("wave %s not opened: %s", wave.id, exc)
                 continue

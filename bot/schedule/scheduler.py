@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -49,10 +49,15 @@ class JobSpec:
     run: JobFunction
     trigger: Callable[[Settings], BaseTrigger]
     misfire_grace_time: int | None  # None: however late, run once (the job catches up)
+    crontab: Callable[[Settings], str]  # the same schedule as a crontab line, for words
 
 
 def _cron(**fields: str) -> Callable[[Settings], BaseTrigger]:
     return lambda s: CronTrigger(timezone=s.tz, **fields)
+
+
+def _line(expr: str) -> Callable[[Settings], str]:
+    return lambda s: expr
 
 
 JOBS: dict[str, JobSpec] = {
@@ -64,6 +69,7 @@ JOBS: dict[str, JobSpec] = {
             jobs.send_weekly_digest,
             lambda s: crontab_trigger(s.digest_cron, s),
             DIGEST_GRACE_SECONDS,
+            lambda s: s.digest_cron,
         ),
         JobSpec(
             "waves-open-close",
@@ -71,6 +77,7 @@ JOBS: dict[str, JobSpec] = {
             jobs.open_and_close_waves,
             _cron(minute="*"),
             None,
+            _line("* * * * *"),
         ),
         JobSpec(
             "survey-reminders",
@@ -78,6 +85,7 @@ JOBS: dict[str, JobSpec] = {
             jobs.queue_survey_reminders,
             _cron(minute="5"),
             None,
+            _line("5 * * * *"),
         ),
         JobSpec(
             "criteria-reminders",
@@ -85,6 +93,7 @@ JOBS: dict[str, JobSpec] = {
             jobs.queue_criteria_reminders_job,
             _cron(minute="35"),
             None,
+            _line("35 * * * *"),
         ),
         JobSpec(
             "housekeeping",
@@ -92,6 +101,7 @@ JOBS: dict[str, JobSpec] = {
             jobs.housekeeping,
             _cron(hour="3", minute="15"),
             None,
+            _line("15 3 * * *"),
         ),
     )
 }
@@ -202,6 +212,7 @@ class JobRow:
     title: str
     trigger: str
     next_run: datetime | None
+    crontab: str = ""  # the schedule as a crontab line (bot/schedule/cron.py puts it in words)
 
 
 def describe_jobs(scheduler: AsyncIOScheduler) -> list[JobRow]:
@@ -221,10 +232,17 @@ def describe_jobs(scheduler: AsyncIOScheduler) -> list[JobRow]:
 
 async def stored_jobs(app_ctx: AppContext) -> list[JobRow]:
     """For `classpulse schedule list`: sync the job store and read it, running nothing."""
+    quiet = logging.getLogger("apscheduler")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # "Scheduler started", "Added job ...": not for a listing
     scheduler = build_scheduler(app_ctx)
-    scheduler.start(paused=True)
     try:
+        scheduler.start(paused=True)
         sync_jobs(scheduler, app_ctx.settings)
-        return describe_jobs(scheduler)
+        return [
+            replace(row, crontab=JOBS[row.id].crontab(app_ctx.settings))
+            for row in describe_jobs(scheduler)
+        ]
     finally:
         await stop_scheduler(scheduler)
+        quiet.setLevel(level)

@@ -170,12 +170,17 @@ def _survey_state(ctx: Ctx, s: Session, review: bool = False) -> Any:
 
 
 def _echo(ctx: Ctx, s: Session, index: int) -> list[Reply]:
-    """Replace the answered question's message with the choice, so the chat stays readable."""
-    if not ctx.event.message_ref:
+    """Replace the answered question's message with the choice, so the chat stays readable
+    and its buttons are gone. A typed answer comes without the question's message: it is
+    found by the position it showed."""
+    ref = ctx.event.message_ref
+    if ctx.event.kind is EventKind.TEXT:
+        ref = ctx.world.message_showing(f"{s.wave_id}:{index}")
+    if not ref:
         return []
     q = s.survey.questions[index]
     text = f"{q.number}. {q.title}\n\n{ctx.t('chosen', answer=_label(ctx, q, s.answers.get(q.id)))}"
-    return [Reply(text=text, edit_ref=ctx.event.message_ref)]
+    return [Reply(text=text, edit_ref=ref)]
 
 
 def _advance(ctx: Ctx, s: Session, index: int) -> Step:
@@ -378,7 +383,10 @@ def submit(ctx: Ctx) -> Step:
         return _revisit(ctx, s, missing, prefix=ctx.t("review_missing"))
     visible_ids = {s.survey.questions[i].id for i in s.visible()}
     answers = {k: v for k, v in s.answers.items() if k in visible_ids and _answered(v)}
-    step = ctx.step(ctx.state.to("idle")).say(ctx.t("submitted"))
+    step = ctx.step(ctx.state.to("idle"))
+    if ctx.event.message_ref:  # the review, as it was sent, without its buttons
+        step.replies.append(Reply(text=review_reply(ctx, s).text, edit_ref=ctx.event.message_ref))
+    step.say(ctx.t("submitted"))
     step.effects.append(
         Submit(
             s.wave_id, s.open_wave.wave.survey_id, s.open_wave.class_id, s.open_wave.role, answers

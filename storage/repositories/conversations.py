@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,28 @@ def save_state(
         row.state = state
         row.updated_at = now
     session.flush()
+
+
+def remember_shown(
+    session: Session, channel: str, external_id: str, position: str, message_id: str
+) -> None:
+    """The message `message_id` now shows `position` in this chat (no row: nothing to do)."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.channel == channel, Conversation.external_id == external_id)
+        .values(shown=f"{position}|{message_id}"[:120])
+    )
+
+
+def shown_message(session: Session, channel: str, external_id: str, position: str) -> str:
+    """The platform id of the message showing `position` in this chat, or ""."""
+    shown = session.scalar(
+        select(Conversation.shown).where(
+            Conversation.channel == channel, Conversation.external_id == external_id
+        )
+    )
+    at, _, message_id = (shown or "").partition("|")
+    return message_id if at == position else ""
 
 
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:

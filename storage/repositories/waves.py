@@ -92,6 +92,18 @@ def find_wave(session: Session, slug: str, label: str | None = None) -> WaveInfo
     return _info(session, row[0], row[1]) if row else None
 
 
+def waves_of(session: Session, slug: str) -> list[WaveInfo]:
+    """Every wave of a survey (all its versions), oldest first."""
+    rows = session.execute(
+        select(Wave, Survey)
+        .join(Survey, Survey.id == Wave.survey_id)
+        .where(Survey.slug == slug)
+        .order_by(Wave.id)
+    ).all()
+    classes = _class_ids(session, [w.id for w, _ in rows]) if rows else {}
+    return [_info(session, w, s, classes[w.id]) for w, s in rows]
+
+
 def list_waves(session: Session, status: str | None = None) -> list[WaveInfo]:
     query = select(Wave, Survey).join(Survey, Survey.id == Wave.survey_id)
     if status is not None:

@@ -25,6 +25,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.channels.capabilities import TELEGRAM_USERNAME, IdentityReport
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.inbound import (
     ALLOWED_UPDATES,
@@ -97,8 +98,12 @@ class TelegramAdapter:
         get_updates_request: BaseRequest | None = None,
         limits: ChannelLimits = LIMITS,
         poll_timeout: float = 10.0,
+        on_identity: IdentityReport | None = None,
     ) -> None:
         self.settings = settings
+        # The composition root stores what the bot learns about itself (getMe): adapters never
+        # write storage, and Settings stay what the environment said.
+        self.on_identity = on_identity
         self.db = db
         self.service = service
         self.wake = wake
@@ -129,9 +134,9 @@ class TelegramAdapter:
         app = self.application
         await app.initialize()  # getMe
         self.username = app.bot.username
-        if self.settings.telegram_bot_username.lstrip("@") != self.username:
-            # Deep links (group invitations) must name the bot that actually runs.
-            self.settings.telegram_bot_username = self.username
+        if self.on_identity is not None:
+            # Deep links (invites, group invitations) must name the bot that actually runs.
+            await asyncio.to_thread(self.on_identity, *TELEGRAM_USERNAME, self.username)
         await self.set_commands()
         await app.start()
         if self.webhook:

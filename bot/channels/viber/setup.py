@@ -21,7 +21,7 @@ from bot.channels.viber.inbound import ViberAdapter
 from bot.channels.viber.transport import ViberTransport
 from bot.channels.viber.webhook import viber_routes
 from bot.context import utc_now
-from bot.settings import Settings, reveal
+from bot.settings import Settings, reveal, webhook_url_problem
 from storage.db import Database
 
 if TYPE_CHECKING:  # bot.cli imports this module for its commands
@@ -74,6 +74,9 @@ async def register_webhook(parts: ViberParts, settings: Settings) -> list[str]:
     signed `webhook` event to the URL and refuses it unless that gets 200."""
     if not settings.viber_webhook_url:
         raise ViberSetupError("VIBER_WEBHOOK_URL is not set (an https:// URL)")
+    problem = webhook_url_problem(settings.viber_webhook_url)
+    if problem:  # the same rule as `classpulse viber set-webhook`
+        raise ViberSetupError(f"VIBER_WEBHOOK_URL: {problem}")
     try:
         events = await parts.client.set_webhook(settings.viber_webhook_url)
     except ViberError as exc:

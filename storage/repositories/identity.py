@@ -1,0 +1,41 @@
+"""The bot's own identity per channel (Telegram username, Viber URI), as the running bot
+reported it: commands that build links read it from here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import BotIdentity
+
+MAX_VALUE = 200
+
+
+def remember(session: Session, channel: str, key: str, value: str, now: datetime) -> bool:
+    """Store one fact; True if it changed. Empty or oversized values are ignored."""
+    value = value.strip()
+    if not value or len(value) > MAX_VALUE:
+        return False
+    row = session.get(BotIdentity, (channel, key))
+    if row is None:
+        session.add(BotIdentity(channel=channel, key=key, value=value, updated_at=now))
+        session.flush()
+        return True
+    if row.value == value:
+        return False
+    row.value = value
+    row.updated_at = now
+    session.flush()
+    return True
+
+
+def recall(session: Session, channel: str, key: str) -> str:
+    """The stored fact, or "" when the bot has not reported it yet."""
+    return (
+        session.scalar(
+            select(BotIdentity.value).where(BotIdentity.channel == channel, BotIdentity.key == key)
+        )
+        or ""
+    )
