@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.texts import role_name, t
 from storage.records import WaveInfo
 from storage.repositories import people, reminders, staff
+from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.staff import AuditEntry
 
 NUDGE_EVERY = timedelta(hours=24)
@@ -195,3 +196,26 @@ def audit_lines(entries: list[AuditEntry], tz: object) -> list[str]:
             parts.append(e.detail)
         lines.append("  ".join(parts))
     return lines
+
+
+def queue_nudge(
+    session: Session, wave: WaveInfo, class_id: int, settings: Settings, now: datetime, actor: str
+) -> int:
+    """`nudge_class` from the CLI: the reminders queued straight to every reachable account
+    (the chat queues them with the event's replies instead). Returns the people reminded."""
+    outgoing = nudge_class(session, wave, class_id, settings, now, actor_id=None, actor_name=actor)
+    messages = [
+        NewMessage(
+            channel=channel,
+            recipient=external_id,
+            payload={"reply": out.reply.to_json()},
+            idempotency_key=f"{out.key}:{channel}:{external_id}",
+            person_id=out.person_id,
+            kind=out.kind,
+            urgent=out.urgent,
+        )
+        for out in outgoing
+        for channel, external_id in people.reachable_identities(session, out.person_id)
+    ]
+    enqueue_many(session, messages, now)
+    return len(outgoing)
