@@ -5,9 +5,12 @@ of the class who have not answered."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.settings import Settings
@@ -105,5 +108,49 @@ def test_report_and_nudge_in_telegram(db: Database, settings: Settings) -> None:
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ]
         assert Path(payloads[0]["path"]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    asyncio.run(scenario())
+
+
+def test_a_report_in_the_making_blocks_nobody(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a report renders (held here on an event), the director already has "готую звіт…"
+    and another user is answered; the report arrives when the work is done."""
+    import bot.staff.effects as staff_effects
+
+    settings = settings.model_copy(update={"min_group_size": 1})
+    data = seed_school(db, settings)
+    with db.write() as session:
+        director_code = invites.create_invite(session, None, "director", datetime.now(UTC)).code
+    release = threading.Event()
+    real = staff_effects.run_report_request
+
+    def held(*args: Any) -> Any:
+        assert release.wait(30)
+        return real(*args)
+
+    monkeypatch.setattr(staff_effects, "run_report_request", held)
+
+    async def scenario() -> None:
+        fake = FakeTelegram()
+        async with running_bot(fake, settings, db) as bot:  # the real background worker
+            await register(bot, DIRECTOR, director_code)
+            await register(bot, PARENT, data.parent_code)
+            submit(db, data.wave_id, PARENT)
+            fake.push_text(DIRECTOR, "/report")
+            await bot.settle()
+            fake.press(DIRECTOR, "остання")
+            await bot.settle()
+            assert "Готую звіт" in fake.last(DIRECTOR).text
+            fake.push_text(PARENT, "/help")
+            await bot.settle()
+            assert fake.last(PARENT).text  # answered while the report is still held
+            assert not any("📊 Звіт:" in text for text in fake.texts(DIRECTOR))
+            release.set()
+            arrived = await fake.wait_for(
+                lambda: any(s.document.endswith(".docx") for s in fake.view(DIRECTOR)), 20
+            )
+            assert arrived
 
     asyncio.run(scenario())
