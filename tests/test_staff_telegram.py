@@ -82,6 +82,16 @@ def test_report_and_nudge_in_telegram(db: Database, settings: Settings) -> None:
             assert "Наступне можна надіслати після" in fake.last(TEACHER).text
             assert len(fake.view(PARENT2)) == before[PARENT2] + 1
 
+            # The class teacher's invite: links, the QR code as a PNG, a text to forward.
+            fake.push_text(TEACHER, "/invite")
+            await bot.settle()
+            fake.press(TEACHER, "7-А · батьки")
+            await bot.settle()
+            links, qr, forward = fake.view(TEACHER)[-3:]
+            assert "https://t.me/classpulse_test_bot?start=" in links.text
+            assert qr.document.startswith("invite-") and qr.document.endswith(".png")
+            assert "Шановні батьки!" in forward.text
+
             # The director: /report, the latest wave, then text, chart, XLSX, DOCX.
             fake.push_text(DIRECTOR, "/report")
             await bot.settle()

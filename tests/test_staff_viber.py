@@ -67,3 +67,11 @@ async def test_report_rates_and_nudge_in_viber(viber: ViberWorld) -> None:
     assert "Готую звіт" in said
     assert "📊 Звіт: «Анкета для батьків», хвиля 2026-весна (уся школа)" in said
     assert "Файли звіту (діаграма, XLSX, DOCX)" in said
+
+    await teacher.send_text("/invite")
+    await teacher.press("7-А · батьки")
+    await viber.deliver()
+    said = "\n".join(teacher.texts()[-3:])
+    assert "Telegram: https://t.me/" in said and "Viber: viber://pa?chatURI=" in said
+    assert "QR-код цього запрошення надсилаємо в Telegram" in said
+    assert "Шановні батьки!" in said

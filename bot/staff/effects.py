@@ -126,17 +126,24 @@ def make_invite(effect: MakeInvite, ctx: EffectContext) -> None:
         class_id=effect.class_id,
         detail=effect.role,
     )
-    ctx.jobs.append(Job(partial(_invite_job, person.language, class_name, effect.role)))
+    job = partial(_invite_job, person.language, class_name, effect.role, ctx.channel)
+    ctx.jobs.append(Job(job))
 
 
 def _invite_job(
-    lang: str, class_name: str | None, role: str, db: Database, settings: Settings, now: datetime
+    lang: str,
+    class_name: str | None,
+    role: str,
+    channel: str,
+    db: Database,
+    settings: Settings,
+    now: datetime,
 ) -> list[Reply]:
     try:
         created = create_invite(db, settings, class_name, role, None, None, now)
     except InviteError:
         return [Reply(t(lang, "st_invite_failed"))]
-    return invite_replies(lang, created, role, class_name, settings.school_name)
+    return invite_replies(lang, created, role, class_name, settings.school_name, channel)
 
 
 # ---------------------------------------------------------------- survey

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.channels.capabilities import capabilities
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, OutFile, Outgoing, Reply
 from bot.members.invites import CreatedInvite
@@ -151,9 +152,15 @@ def remove_role(
 
 
 def invite_replies(
-    lang: str, created: CreatedInvite, role: str, class_name: str | None, school_name: str
+    lang: str,
+    created: CreatedInvite,
+    role: str,
+    class_name: str | None,
+    school_name: str,
+    channel: str,
 ) -> list[Reply]:
-    """The invite as a staff member receives it: links, the QR code, a text to forward."""
+    """The invite as a staff member receives it: links, the QR code (as an image where the
+    channel sends files; its path in a terminal; a note elsewhere), a text to forward."""
     who = role_name(lang, role) + (f", {class_name}" if class_name else "")
     links = t(
         lang,
@@ -165,10 +172,19 @@ def invite_replies(
     )
     if created.notes:
         links += "\n" + "\n".join(f"⚠️ {n}" for n in created.notes)
-    qr = Reply(
-        t(lang, "st_invite_qr"),
-        file=OutFile(str(created.qr_path), created.qr_path.name, "image/png"),
-    )
+    can = capabilities(channel)
+    if can.sends_files:
+        qr = Reply(
+            t(lang, "st_invite_qr"),
+            file=OutFile(str(created.qr_path), created.qr_path.name, "image/png"),
+        )
+    elif can.local:
+        qr = Reply(
+            f"{t(lang, 'st_invite_qr')}\n{created.qr_path}",
+            file=OutFile(str(created.qr_path), created.qr_path.name, "image/png"),
+        )
+    else:
+        qr = Reply(t(lang, "st_invite_qr_elsewhere"))
     forward = t(
         lang,
         "st_invite_forward",
