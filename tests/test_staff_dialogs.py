@@ -115,7 +115,7 @@ def test_class_teacher_gets_links_qr_and_a_text_to_forward(cs: CriteriaSchool) -
     replies = teacher.press("7-А · батьки")
     said = "\n".join(r.text for r in replies)
     assert "https://t.me/classpulse_test_bot?start=" in said
-    assert "Шановні батьки!" in said
+    assert "Шановні батьки й учні!" in said
     qr = next(r.file for r in replies if r.file is not None)
     assert qr.mime == "image/png"
     assert Path(qr.path).read_bytes().startswith(b"\x89PNG")

@@ -90,7 +90,7 @@ def test_report_and_nudge_in_telegram(db: Database, settings: Settings) -> None:
             links, qr, forward = fake.view(TEACHER)[-3:]
             assert "https://t.me/classpulse_test_bot?start=" in links.text
             assert qr.document.startswith("invite-") and qr.document.endswith(".png")
-            assert "Шановні батьки!" in forward.text
+            assert "Шановні батьки й учні!" in forward.text
 
             # The director: /report, the latest wave, then text, chart, XLSX, DOCX.
             fake.push_text(DIRECTOR, "/report")

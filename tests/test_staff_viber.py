@@ -74,4 +74,4 @@ async def test_report_rates_and_nudge_in_viber(viber: ViberWorld) -> None:
     said = "\n".join(teacher.texts()[-3:])
     assert "Telegram: https://t.me/" in said and "Viber: viber://pa?chatURI=" in said
     assert "QR-код цього запрошення надсилаємо в Telegram" in said
-    assert "Шановні батьки!" in said
+    assert "Шановні батьки й учні!" in said

@@ -13,7 +13,7 @@ from bot.engine.events import Button, OutFile, Outgoing, Reply
 from bot.members.invites import CreatedInvite
 from bot.settings import Settings
 from bot.texts import role_name, t
-from storage.records import WaveInfo
+from storage.records import FAMILY_ROLES, WaveInfo
 from storage.repositories import people, reminders, staff
 from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.staff import AuditEntry
@@ -187,7 +187,8 @@ def invite_replies(
         qr = Reply(t(lang, "st_invite_qr_elsewhere"))
     forward = t(
         lang,
-        "st_invite_forward",
+        "st_invite_forward" if role in FAMILY_ROLES else "st_invite_forward_staff",
+        who=who,
         school=school_name,
         klass=class_name or school_name,
         telegram=created.telegram_link,
