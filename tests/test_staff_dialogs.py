@@ -45,7 +45,7 @@ def test_rates_show_counts_and_the_nudge_reaches_exactly_the_non_respondents(
     )
     assert "7-Б" not in teacher.last_text()  # a class teacher sees their own class only
     assert "parent" not in teacher.last_text()  # numbers, never names
-    assert_dialog(teacher, [(press("Нагадати"), ["поставлено в чергу", "03.03.2026 10:00"])])
+    assert_dialog(teacher, [(press("Нагадати"), ["поставлено в чергу", "03.03.2026 12:00"])])
     cs.deliver()
     reminded = [u.user_id for u in [*parents, other] if u.inbox]
     assert reminded == ["parent1", "parent2"]
@@ -53,7 +53,7 @@ def test_rates_show_counts_and_the_nudge_reaches_exactly_the_non_respondents(
 
     # At most once per 24 h per class and wave, saying when the next one is allowed.
     teacher.send("/rates")
-    assert_dialog(teacher, [(press("Нагадати"), ["вже надсилали", "після 03.03.2026 10:00"])])
+    assert_dialog(teacher, [(press("Нагадати"), ["вже надсилали", "після 03.03.2026 12:00"])])
     cs.advance(hours=25)
     assert_dialog(teacher, [(press("Нагадати"), ["поставлено в чергу"])])
     with cs.db.read() as session:
@@ -153,9 +153,9 @@ def test_director_opens_a_survey_for_chosen_classes_and_closes_it(cs: CriteriaSc
     assert_dialog(
         director,
         [
-            (press("+7"), ["Класи: 7-А, 7-Б", "Закриється: 09.03.2026 10:00", "Запрошень: 0"]),
+            (press("+7"), ["Класи: 7-А, 7-Б", "Закриється: 09.03.2026 12:00", "Запрошень: 0"]),
             (press("✅ Відкрити"), ["Відкриваю", "відкрито"]),
-            ("/survey", ["«Анкета для батьків»", "відкрите до 09.03.2026", "відповіли 0 з 1"]),
+            ("/survey", ["«Анкета для батьків»", "відкрите до 09.03.2026 12:00", "відповіли 0 з 1"]),
             (press("Закрити"), ["Закрити «Анкета для батьків»"]),
             (press("Так, закрити"), ["закрито"]),
         ],

@@ -116,7 +116,7 @@ def survey_rates(app: AppContext, class_name: str | None) -> None:
     app.migrate()
     class_id = _class_id(app, class_name)
     with app.db.read() as session:
-        blocks = DbStaffView(session, app.settings.min_group_size).rates(
+        blocks = DbStaffView(session, app.settings.min_group_size, app.settings.tz).rates(
             [class_id] if class_id else None
         )
     if not blocks:

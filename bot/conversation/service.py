@@ -183,6 +183,7 @@ class ChatService:
                 self.settings.criteria_show_names,
             ),
             min_group_size=self.settings.min_group_size,
+            tz=self.settings.tz,
         )
 
     def _handle(

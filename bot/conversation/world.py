@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ class DbWorld:
         default_language: str,
         criteria_config: CriteriaConfig,
         min_group_size: int = 5,
+        tz: tzinfo = UTC,
     ) -> None:
         self.session = session
         self.channel = channel
@@ -42,7 +43,7 @@ class DbWorld:
         self._surveys: dict[int, SurveyDef] = {}
         self._open_waves: list[OpenWave] | None = None
         self.criteria = DbCriteriaView(session, channel, external_id, self.person, criteria_config)
-        self.staff = DbStaffView(session, min_group_size)
+        self.staff = DbStaffView(session, min_group_size, tz)
 
     def person(self) -> PersonInfo | None:
         if not self._person_loaded:

@@ -110,6 +110,10 @@ class StaffView(Protocol):
 
     def staff(self) -> list[StaffMember]: ...
 
+    def local(self, when: datetime) -> datetime:
+        """A time in the school's time zone."""
+        ...
+
 
 class StaffWorld(World, Protocol):
     staff: StaffView
@@ -135,7 +139,7 @@ def _class_names(ctx: Ctx) -> dict[int, str]:
 
 
 def _date(ctx: Ctx, when: datetime) -> str:
-    return when.strftime("%d.%m.%Y %H:%M")
+    return _view(ctx).local(when).strftime("%d.%m.%Y %H:%M")
 
 
 def _label(text: str) -> str:

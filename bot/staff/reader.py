@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -14,9 +14,10 @@ from storage.repositories import people, school, staff, surveys, waves
 
 
 class DbStaffView:
-    def __init__(self, session: Session, min_group_size: int) -> None:
+    def __init__(self, session: Session, min_group_size: int, tz: tzinfo = UTC) -> None:
         self.session = session
         self.k = min_group_size
+        self.tz = tz
         self._classes: list[tuple[int, str]] | None = None
 
     def classes(self) -> list[tuple[int, str]]:
@@ -91,3 +92,6 @@ class DbStaffView:
 
     def staff(self) -> list[StaffMember]:
         return staff.staff_members(self.session)
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
