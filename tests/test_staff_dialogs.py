@@ -155,7 +155,10 @@ def test_director_opens_a_survey_for_chosen_classes_and_closes_it(cs: CriteriaSc
         [
             (press("+7"), ["Класи: 7-А, 7-Б", "Закриється: 09.03.2026 12:00", "Запрошень: 0"]),
             (press("✅ Відкрити"), ["Відкриваю", "відкрито"]),
-            ("/survey", ["«Анкета для батьків»", "відкрите до 09.03.2026 12:00", "відповіли 0 з 1"]),
+            (
+                "/survey",
+                ["«Анкета для батьків»", "відкрите до 09.03.2026 12:00", "відповіли 0 з 1"],
+            ),
             (press("Закрити"), ["Закрити «Анкета для батьків»"]),
             (press("Так, закрити"), ["закрито"]),
         ],
@@ -204,3 +207,40 @@ def test_director_makes_a_teacher_class_teacher_and_it_is_logged(cs: CriteriaSch
             (press("«вчитель» 7-А"), ["Роль «вчитель» 7-А знято"]),
         ],
     )
+
+
+def test_a_report_request_left_by_a_crash_is_sent_once(cs: CriteriaSchool) -> None:
+    """The request row outlives a crash between "готую звіт…" and the rendering: the
+    scheduler's `staff-reports` job sends it, and a second run sends nothing more."""
+    from datetime import timedelta
+
+    from bot.staff.reports import finish_pending_reports
+    from storage.repositories import staff
+
+    director = cs.join("director", None, "director")
+    for i in range(2):
+        cs.join(f"p{i}", "7-А", "parent")
+    wave = open_survey(cs, "assessment-parents", ["7-А"])
+    for i in range(2):
+        submit(cs, wave, f"p{i}", "7-А")
+    with cs.db.write() as session:
+        staff.add_report_request(
+            session,
+            person_id=person_id(cs, director.user_id),
+            channel="telegram",  # delivered through the outbox
+            external_id="1001",
+            language="uk",
+            wave_id=wave,
+            class_id=None,
+            now=cs.now,
+        )
+    assert finish_pending_reports(cs.db, cs.settings, cs.now) == 0  # maybe still in the works
+    later = cs.now + timedelta(minutes=10)
+    assert finish_pending_reports(cs.db, cs.settings, later) == 1
+    rows = cs.outbox("report")
+    assert [r.recipient for r in rows] == ["1001"] * len(rows)
+    assert "📊 Звіт: «Анкета для батьків»" in rows[0].reply.text
+    files = [r.reply.file for r in rows if r.reply.file is not None]
+    assert [f.name.rsplit(".", 1)[1] for f in files] == ["png", "xlsx", "docx"]
+    assert finish_pending_reports(cs.db, cs.settings, later) == 0
+    assert len(cs.outbox("report")) == len(rows)
