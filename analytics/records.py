@@ -128,6 +128,22 @@ class TrendResult:
 
 
 @dataclass(frozen=True)
+class CriteriaUnderstandingRow:
+    """One class: families who confirmed every current criteria notice (✅), and the positive
+    share on `criteria_understanding` in the report's waves; gap = confirmed - understanding, pp.
+    None: hidden (small group) or nothing to count."""
+
+    class_name: str
+    families: int | None  # family members who received current notices
+    confirmed: int | None  # of them, those who acknowledged every one
+    confirmed_percent: float | None
+    understanding_answered: int  # answers to the construct's questions, shown groups only
+    understanding_percent: float | None
+    gap_pp: float | None
+    confirmed_hidden: bool = False
+
+
+@dataclass(frozen=True)
 class Report:
     school_name: str
     generated_at: datetime
@@ -138,6 +154,7 @@ class Report:
     trend: tuple[TrendResult, ...]
     class_name: str | None = None
     role: str | None = None
+    criteria_vs_understanding: tuple[CriteriaUnderstandingRow, ...] = ()
 
     @property
     def respondents(self) -> int:

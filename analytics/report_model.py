@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from analytics import constructs
 from analytics.aggregate import Scope, WaveCounts, load_wave_counts, slice_filters
+from analytics.criteria_gap import criteria_vs_understanding
 from analytics.distribution import question_results
 from analytics.labels import COMPARED_ROLES, role_group
 from analytics.options import AnalyticsOptions
@@ -146,6 +147,7 @@ def build_report(
             if trend is not None:
                 trends.append(trend)
         gaps = constructs.gaps(constructs.positive_frame(datas))
+        understood = criteria_vs_understanding(session, chosen, scope, k)
     return Report(
         school_name=options.school_name,
         generated_at=(now or datetime.now(UTC)).astimezone(options.tz),
@@ -156,4 +158,5 @@ def build_report(
         trend=tuple(trends),
         class_name=scope.class_name,
         role=scope.role,
+        criteria_vs_understanding=understood,
     )

@@ -33,6 +33,8 @@ from bot.engine.core import (
 )
 from bot.members import effects as member_effects
 from bot.members import menu, registration
+from bot.staff import effects as staff_effects
+from bot.staff import flows as staff
 from bot.surveys import effects as survey_effects
 from bot.surveys import flows as surveys
 
@@ -48,6 +50,11 @@ ROUTES = Routes(
         "criteria_new": criteria.start_wizard,
         "criteria": criteria.list_criteria,
         "coverage": criteria.coverage,
+        "report": staff.report,
+        "rates": staff.rates,
+        "survey": staff.survey,
+        "invite": staff.invite,
+        "staff": staff.staff,
     },
     buttons={
         ButtonKind.CONSENT: registration.consent,
@@ -70,6 +77,14 @@ ROUTES = Routes(
         ButtonKind.ASK: criteria.ask,
         ButtonKind.REPLY_QUESTION: criteria.reply_pressed,
         ButtonKind.VIEW_NOTICE: criteria.view_notice,
+        ButtonKind.REPORT: staff.report_pressed,
+        ButtonKind.NUDGE: staff.nudge,
+        ButtonKind.INVITE: staff.invite_pressed,
+        ButtonKind.SURVEY_PICK: staff.survey_pick,
+        ButtonKind.SURVEY_CLASS: staff.survey_class,
+        ButtonKind.SURVEY_STEP: staff.survey_step,
+        ButtonKind.SURVEY_CLOSE: staff.survey_close,
+        ButtonKind.STAFF: staff.staff_pressed,
     },
     modes={
         "consent": registration.consent_input,
@@ -78,6 +93,7 @@ ROUTES = Routes(
         criteria.WIZARD: criteria.wizard_input,
         criteria.ASKING: criteria.question_input,
         criteria.ANSWERING: criteria.answer_input,
+        staff.SURVEY_MODE: staff.survey_input,
     },
     menu_items={
         "help": menu.help_item,
@@ -86,9 +102,14 @@ ROUTES = Routes(
         "cr_new": criteria.start_wizard_item,
         "cr_list": criteria.list_criteria_item,
         "cr_cov": criteria.coverage_item,
+        "st_report": staff.report_item,
+        "st_rates": staff.rates_item,
+        "st_survey": staff.survey_item,
+        "st_invite": staff.invite_item,
+        "st_staff": staff.staff_item,
     },
     menu=menu.menu_step,
-    menu_providers=(criteria.menu_buttons,),
+    menu_providers=(criteria.menu_buttons, staff.menu_buttons),
     reply_handlers=(criteria.reply_to_relay,),
     fallbacks={
         "not_registered": registration.not_registered,
@@ -113,4 +134,11 @@ APPLIERS: Mapping[type, Applier] = {
     criteria.Acknowledge: criteria_effects.acknowledge,
     criteria.AskQuestion: criteria_effects.ask,
     criteria.AnswerQuestion: criteria_effects.answer,
+    staff.RequestReport: staff_effects.request_report,
+    staff.Nudge: staff_effects.nudge,
+    staff.MakeInvite: staff_effects.make_invite,
+    staff.OpenSurvey: staff_effects.open_survey,
+    staff.CloseSurvey: staff_effects.close_survey,
+    staff.AssignClassTeacher: staff_effects.assign,
+    staff.RemoveRole: staff_effects.remove,
 }

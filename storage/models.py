@@ -418,3 +418,46 @@ class BotIdentity(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffAudit(Base):
+    """What staff changed or sent from the messenger or the CLI: who, what, when.
+
+    `action`: assign_class_teacher | remove_role | nudge | open_wave | close_wave | invite.
+    A nudge's (wave, class, time) is also what limits nudges to one per 24 h per class and wave.
+    """
+
+    __tablename__ = "staff_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    target_name: Mapped[str] = mapped_column(String(200), default="")
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id"), nullable=True)
+    wave_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waves.id", ondelete="SET NULL"), nullable=True
+    )
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    __table_args__ = (Index("ix_staff_audit_action_wave_class", "action", "wave_id", "class_id"),)
+
+
+class ReportRequest(Base):
+    """A report asked for in chat: rendered off the event's transaction, then marked done."""
+
+    __tablename__ = "report_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(5), default="uk")
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (Index("ix_report_requests_done", "done_at"),)

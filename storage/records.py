@@ -136,3 +136,27 @@ class QuestionInfo:
     asker_role: str
     text: str
     answer: str | None
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    person_id: int
+    name: str
+    roles: tuple[tuple[str, int | None, str], ...]  # (role, class id, class name)
+
+
+@dataclass(frozen=True)
+class RateLine:
+    """Respondents against members of one class and role group of a wave (None: hidden)."""
+
+    class_id: int
+    class_name: str
+    role: str  # role group: student | parent | teacher
+    members: int
+    respondents: int | None
+
+
+@dataclass(frozen=True)
+class WaveRates:
+    wave: WaveInfo
+    lines: tuple[RateLine, ...]

@@ -47,6 +47,7 @@ PG_MODULES = (
     "test_criteria",
     "test_outbox",
     "test_jobs",
+    "test_staff",
 )
 _pg_counter = itertools.count(1)
 

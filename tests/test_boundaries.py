@@ -23,6 +23,7 @@ CHANNEL_BLIND = (
     "bot/members/",
     "bot/surveys/",
     "bot/criteria/",
+    "bot/staff/",
     "bot/conversation/",
     "bot/delivery/",
     "bot/schedule/",
@@ -39,6 +40,8 @@ PURE_MODULES = (
     "bot.surveys.flows",
     "bot.criteria.flows",
     "bot.criteria.rendering",
+    "bot.staff.flows",
+    "bot.staff.permissions",
 )
 IMPURE = ("sqlalchemy", "pydantic_settings", "telegram", "viberbot", "starlette", "bot.settings")
 

@@ -24,6 +24,11 @@ def test_demo_answers_every_survey_through_the_engine(settings: Settings, tmp_pa
         "assessment-parents": 8,
     }
     assert "assessment-parents: 8 responses" in lines
+    # It ends with the director asking for a report in the console.
+    console = "\n".join(summary["console"])
+    assert console.startswith("> /report\nЗвіт за яким опитуванням?")
+    assert "⏳ Готую звіт" in console and "📊 Звіт: «" in console
+    assert "Відповіли:" in console
     parents = [r for r in summary["rows"] if r["survey"] == "assessment-parents"]
     assert sum(r["responses"] for r in parents) == 8
     assert sum(r["registered"] for r in parents) == 9  # one registered parent did not answer

@@ -223,6 +223,30 @@ def _rates(doc: DocumentObject, report: Report) -> None:
     )
 
 
+def _criteria(doc: DocumentObject, report: Report) -> None:
+    rows = report.criteria_vs_understanding
+    if not rows:
+        return
+    doc.add_heading("Критерії оцінювання: отримали, підтвердили, розуміють", level=2)
+    k = report.min_group_size
+    hidden = f"приховано: {small_group_uk(k)}"
+    _table(
+        doc,
+        ["Клас", "Підтвердили ✅", "Частка ✅", "Розуміють", "Розрив"],
+        [
+            [
+                r.class_name,
+                hidden if r.confirmed_hidden else f"{r.confirmed} з {r.families}",
+                "—" if r.confirmed_percent is None else uk_percent(r.confirmed_percent),
+                "—" if r.understanding_percent is None else uk_percent(r.understanding_percent),
+                "—" if r.gap_pp is None else uk_pp(r.gap_pp),
+            ]
+            for r in rows
+        ],
+        [2.3, 4.4, 2.8, 2.8, 3.0],
+    )
+
+
 def _trend(doc: DocumentObject, styles: _Styles, report: Report) -> None:
     lines = [
         f"{construct_uk(c.construct)} ({role_uk(c.role)}): {uk_percent(c.previous)} → "
@@ -303,6 +327,7 @@ def render_docx(report: Report) -> bytes:
         _survey_section(doc, styles, index, survey, k)
     _key_gap(doc, report)
     _rates(doc, report)
+    _criteria(doc, report)
     _trend(doc, styles, report)
     _recommendations(doc, styles, report)
     doc.add_paragraph(

@@ -17,7 +17,15 @@
      "trend": [{"survey", "wave", "previous_wave",
                 "options": [{"question_id", "number", "label", "previous", "current",
                              "change_pp"}],
-                "constructs": [{"construct", "role", "previous", "current", "change_pp"}]}]}
+                "constructs": [{"construct", "role", "previous", "current", "change_pp"}]}],
+     "criteria_vs_understanding": [{"class_name", "families", "confirmed",
+                                    "confirmed_percent", "understanding_answered",
+                                    "understanding_percent", "gap_pp", "confirmed_hidden"}]}
+
+"criteria_vs_understanding" (per class, largest gap first): family members who confirmed (✅)
+every current criteria notice they received, beside the positive share on
+`criteria_understanding`; a class with fewer family recipients than `min_group_size` has
+"confirmed_hidden": true and nulls (analytics/criteria_gap.py).
 
 Percentages are 0-100 with one decimal. Every number is over the shown groups of respondents:
 a group (class x role) smaller than `min_group_size` is listed in "hidden_groups" ("reason":
@@ -105,6 +113,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             for r in report.response_rates
         ],
         "trend": [asdict(t) for t in report.trend],
+        "criteria_vs_understanding": [asdict(r) for r in report.criteria_vs_understanding],
     }
 
 

@@ -139,6 +139,33 @@ def _changes(report: Report) -> list[str]:
     return ["", "Зміни від попередньої хвилі:", *lines] if lines else []
 
 
+TOP_CLASSES = 5
+
+
+def _criteria(report: Report) -> list[str]:
+    """Criteria vs understanding per class, largest gap first (analytics/criteria_gap.py)."""
+    rows = [
+        r
+        for r in report.criteria_vs_understanding
+        if r.families or r.confirmed_hidden or r.understanding_answered
+    ]
+    if not rows:
+        return []
+    k = report.min_group_size
+    lines = ["", "Критерії оцінювання: підтвердили ✅ / розуміють (за класами):"]
+    for r in rows[:TOP_CLASSES]:
+        if r.confirmed_hidden:
+            confirmed = f"приховано ({small_group_uk(k)})"
+        elif r.confirmed_percent is None:
+            confirmed = "критеріїв не надсилали"
+        else:
+            confirmed = f"{uk_percent(r.confirmed_percent)} ({r.confirmed} з {r.families})"
+        understood = "—" if r.understanding_percent is None else uk_percent(r.understanding_percent)
+        gap = "" if r.gap_pp is None else f"; розрив {uk_pp(r.gap_pp)}"
+        lines.append(f"• {r.class_name}: ✅ {confirmed} / розуміють {understood}{gap}")
+    return lines
+
+
 def _fit(lines: list[str]) -> str:
     text = "\n".join(lines)
     if len(text) <= MAX_CHARS:
@@ -155,6 +182,7 @@ def render_text(report: Report) -> str:
     lines += _respondents(report.surveys, k)
     lines += _gaps(report)
     lines += _rates(report)
+    lines += _criteria(report)
     lines += _changes(report)
     lines += [
         "",

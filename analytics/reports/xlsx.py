@@ -199,6 +199,29 @@ def _trend_sheet(wb: Workbook, report: Report) -> None:
             )
 
 
+def _criteria_sheet(wb: Workbook, report: Report) -> None:
+    ws = _sheet(
+        wb,
+        "Критерії і розуміння",
+        ["Клас", "Отримали критерії", "Підтвердили ✅", "Частка ✅", "Розуміють", "Розрив, в. п."],
+        [10, 18, 16, 12, 12, 14],
+    )
+    k = report.min_group_size
+    for r in report.criteria_vs_understanding:
+        hidden = f"приховано: {small_group_uk(k)}"
+        ws.append(
+            [
+                r.class_name,
+                hidden if r.confirmed_hidden else r.families,
+                hidden if r.confirmed_hidden else r.confirmed,
+                _pct(r.confirmed_percent),
+                _pct(r.understanding_percent),
+                r.gap_pp,
+            ]
+        )
+    _format_percent(ws, [4, 5])
+
+
 def render_xlsx(report: Report) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
@@ -207,6 +230,8 @@ def render_xlsx(report: Report) -> bytes:
     _texts_sheet(wb, report)
     _gaps_sheet(wb, report)
     _rates_sheet(wb, report)
+    if report.criteria_vs_understanding:
+        _criteria_sheet(wb, report)
     if report.trend:
         _trend_sheet(wb, report)
     out = BytesIO()

@@ -50,10 +50,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.cli.commands_schedule",
         "Scheduled jobs: weekly digest, survey open/close, reminders.",
     ),
+    "staff": (
+        "bot.cli.commands_staff",
+        "The school's staff, their roles, and the audit log of changes.",
+    ),
     "survey": ("bot.cli.commands_core", "Questionnaires and their waves."),
     "telegram": ("bot.cli.commands_telegram", "The Telegram bot account and the outbox."),
     "viber": ("bot.cli.commands_viber", "The Viber bot account: webhook and account info."),
 }
+
+
+# Modules that add subcommands to a group another module defines (`survey rates|nudge`).
+EXTENSIONS: dict[str, tuple[str, ...]] = {"survey": ("bot.cli.commands_staff",)}
 
 
 class LazyGroup(click.Group):
@@ -65,6 +73,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             importlib.import_module(COMMANDS[cmd_name][0])
+            for module in EXTENSIONS.get(cmd_name, ()):
+                importlib.import_module(module)
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

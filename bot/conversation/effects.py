@@ -7,14 +7,27 @@ appliers live with their feature (bot/members/effects.py, bot/surveys/effects.py
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.engine.core import Send
+from bot.engine.events import Reply
 from bot.settings import Settings
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work an effect leaves for after the event's commit (it opens its own transactions):
+    `run(db, settings, now)` returns the replies for the person of the event. A slow job (a
+    report) runs in the background for channels delivered through the outbox, so that nobody
+    waits for it; it must be idempotent, as it may run again after a crash."""
+
+    run: Callable[[Database, Settings, datetime], list[Reply]]
+    slow: bool = False
 
 
 @dataclass
@@ -27,6 +40,7 @@ class EffectContext:
     event_key: str
     outgoing: list[Send]
     settings: Settings
+    jobs: list[Job] = field(default_factory=list)
 
 
 Applier = Callable[[Any, EffectContext], None]

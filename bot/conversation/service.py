@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot import engine
 from bot.channels.capabilities import OUTBOX_CHANNELS
 from bot.context import utc_now
-from bot.conversation.effects import Applier, EffectContext, EffectFailed, apply_effects
+from bot.conversation.effects import Applier, EffectContext, EffectFailed, Job, apply_effects
 from bot.conversation.world import DbWorld
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import Routes, Send, State, private_replies
@@ -98,6 +99,9 @@ class ChatService:
         self.outbox_channels = outbox_channels
         self.routes = routes
         self.appliers = appliers
+        # Where slow jobs (reports) run for outbox channels; tests may run them in place.
+        self.background: Callable[[Callable[[], None]], object] = self._in_worker
+        self._worker: ThreadPoolExecutor | None = None
 
     def handle(self, event: IncomingEvent) -> list[Reply]:
         return self.handle_full(event).replies
@@ -105,15 +109,64 @@ class ChatService:
     def handle_full(self, event: IncomingEvent) -> Handled:
         now = self.clock()
         event_key = event.event_id or uuid.uuid4().hex
+        jobs: list[Job] = []
         try:
             with self.db.write() as session:
-                return self._handle(session, event, event_key, now)
+                handled = self._handle(session, event, event_key, now, jobs)
         except EffectFailed as exc:
             # The transaction was rolled back: nothing of this event is stored. Say why.
             return Handled(self._deliver_alone(event, event_key, exc.text_key, now))
         except Exception:
             logger.exception("event from %s could not be handled", event.channel)
             return Handled(self._deliver_alone(event, event_key, "error", now))
+        if jobs:
+            handled = Handled(handled.replies + self._run_jobs(event, event_key, jobs))
+        return handled
+
+    # ------------------------------------------------------------ jobs after the commit
+    def _in_worker(self, task: Callable[[], None]) -> object:
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staff-jobs")
+        return self._worker.submit(task)
+
+    def _run_jobs(self, event: IncomingEvent, event_key: str, jobs: list[Job]) -> list[Reply]:
+        """Run what the effects left for after the commit. Local channels get the replies
+        back at once; outbox channels get them queued (slow jobs in the background)."""
+        if event.channel not in self.outbox_channels:
+            replies: list[Reply] = []
+            for job in jobs:
+                replies += self._job_replies(event, job)
+            return replies
+        for number, job in enumerate(jobs):
+            task = _JobTask(
+                self, event, f"j:{event.channel}:{event.user_id}:{event_key}:{number}", job
+            )
+            if job.slow:
+                self.background(task)
+            else:
+                task()
+        return []
+
+    def _job_replies(self, event: IncomingEvent, job: Job) -> list[Reply]:
+        try:
+            return job.run(self.db, self.settings, self.clock())
+        except Exception:
+            logger.exception("a job of an event from %s failed", event.channel)
+            lang = event.language_code[:2] if event.language_code[:2] in LANGUAGES else "uk"
+            return [Reply(t(lang, "error"))]
+
+    def _queue_job_replies(
+        self, event: IncomingEvent, key: str, replies: list[Reply], person_id: int | None
+    ) -> None:
+        with self.db.write() as session:
+            enqueue_many(
+                session,
+                [
+                    reply_message(event.channel, event.user_id, r, f"{key}:{i}", person_id)
+                    for i, r in enumerate(replies)
+                ],
+                self.clock(),
+            )
 
     def handle_group(self, event: GroupEvent) -> list[Reply]:
         """Something in a class group chat (`/bind`, added, removed, migrated): one transaction,
@@ -136,10 +189,17 @@ class ChatService:
                 self.settings.criteria_max_file_mb,
                 self.settings.criteria_show_names,
             ),
+            min_group_size=self.settings.min_group_size,
+            tz=self.settings.tz,
         )
 
     def _handle(
-        self, session: Session, event: IncomingEvent, event_key: str, now: datetime
+        self,
+        session: Session,
+        event: IncomingEvent,
+        event_key: str,
+        now: datetime,
+        jobs: list[Job],
     ) -> Handled:
         if event.event_id and not conversations.first_delivery(
             session, event.channel, event.event_id, now
@@ -176,6 +236,7 @@ class ChatService:
             settings=self.settings,
         )
         apply_effects(result.effects, ectx, self.appliers)
+        jobs += ectx.jobs
         replies, state = list(result.replies), result.state
         if result.follow_up:
             session.flush()
@@ -255,3 +316,24 @@ class ChatService:
             except Exception:
                 logger.exception("could not queue an error reply")
         return [reply]
+
+
+@dataclass
+class _JobTask:
+    """One job for an outbox channel: run it, queue its replies for the person."""
+
+    service: ChatService
+    event: IncomingEvent
+    key: str
+    job: Job
+
+    def __call__(self) -> None:
+        replies = self.service._job_replies(self.event, self.job)
+        try:
+            with self.service.db.read() as session:
+                person = people.person_for_identity(session, self.event.channel, self.event.user_id)
+            self.service._queue_job_replies(
+                self.event, self.key, replies, person.id if person else None
+            )
+        except Exception:
+            logger.exception("replies of a job could not be queued")

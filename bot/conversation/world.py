@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -10,13 +10,15 @@ from bot.channels.capabilities import capabilities
 from bot.criteria.reader import DbCriteriaView
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import OpenWave
+from bot.staff.reader import DbStaffView
 from storage.records import DraftInfo, InviteInfo, PersonInfo, WaveInfo
 from storage.repositories import conversations, invites, people, responses, surveys, waves
 from storage.survey_schema import SurveyDef
 
 
 class DbWorld:
-    """Implements `bot.engine.World` and the criteria flow's `CriteriaWorld`."""
+    """Implements `bot.engine.World`, the criteria flow's `CriteriaWorld` and the staff
+    flows' `StaffWorld`."""
 
     def __init__(
         self,
@@ -28,6 +30,8 @@ class DbWorld:
         school_name: str,
         default_language: str,
         criteria_config: CriteriaConfig,
+        min_group_size: int = 5,
+        tz: tzinfo = UTC,
     ) -> None:
         self.session = session
         self.channel = channel
@@ -40,6 +44,7 @@ class DbWorld:
         self._surveys: dict[int, SurveyDef] = {}
         self._open_waves: list[OpenWave] | None = None
         self.criteria = DbCriteriaView(session, channel, external_id, self.person, criteria_config)
+        self.staff = DbStaffView(session, min_group_size, tz)
 
     def person(self) -> PersonInfo | None:
         if not self._person_loaded:

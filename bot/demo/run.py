@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from bot.channels.console import ConsoleSession
 from bot.channels.memory import MemoryChannel, MemoryUser
 from bot.conversation.service import ChatService
 from bot.demo.data import (
@@ -184,9 +185,10 @@ def run_demo(
             )
     rng.shuffle(cast)
 
-    director = channel.user("director", "Директор")
-    director.send(f"/start {director_code}")
-    director.press_payload(encode(ButtonKind.CONSENT, "y"))
+    # The director uses the console channel, as `classpulse chat --as director` does.
+    director = ConsoleSession(service, "director", output=lambda line: None)
+    director.handle_line(f"/start {director_code}")
+    director.handle_line("1")  # ✅ consent
     with click.progressbar(cast, label="Families answering", file=None) as bar:
         for person in bar:
             person.user.send(f"/start {codes[(person.class_name, person.role)]}")
@@ -199,8 +201,28 @@ def run_demo(
     summary = _summary(db, wave_ids)
     _print_summary(summary, echo)
     summary["report"] = _director_report(db, settings, out, echo)
+    summary["console"] = _director_asks(director, echo)
     db.dispose()
     return summary
+
+
+def _director_asks(director: ConsoleSession, echo: Callable[[str], None]) -> list[str]:
+    """The demo's last scene: the director asks for a report in the console."""
+    echo("")
+    echo("=" * 72)
+    echo("The director asks the bot for a report (try it: classpulse chat --as director):")
+    echo("=" * 72)
+    lines: list[str] = []
+
+    def shown(line: str) -> None:
+        lines.append(line)
+        echo(line)
+
+    director.output = shown
+    for typed in ("/report", "1"):
+        shown(f"> {typed}")
+        director.handle_line(typed)
+    return lines
 
 
 def _summary(db: Database, wave_ids: dict[str, int]) -> dict[str, Any]:
@@ -255,10 +277,5 @@ def _director_report(
     assert isinstance(text, str)
     files = write_all(report, out)
     echo("")
-    echo("=" * 72)
-    echo("The director's summary, as the bot sends it:")
-    echo("=" * 72)
-    echo(text)
-    echo("")
-    echo("Report files: " + ", ".join(str(p) for p in files))
+    echo("The school's report (every survey): " + ", ".join(str(p) for p in files))
     return {"text": text, "files": [str(p) for p in files]}

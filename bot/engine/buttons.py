@@ -43,6 +43,15 @@ class ButtonKind(StrEnum):
     ASK = "q"  # family: "I have a question": notice id
     REPLY_QUESTION = "r"  # teacher: answer a relayed question: question id
     VIEW_NOTICE = "y"  # /criteria: show one notice again: notice id
+    # staff work (bot/staff/)
+    REPORT = "R"  # /report: a wave's report: wave, class (0 = every class)
+    NUDGE = "u"  # /rates: remind the non-respondents: wave, class
+    INVITE = "I"  # /invite: class (0 = school-wide), role index (see bot/staff/flows.py)
+    SURVEY_PICK = "O"  # /survey: open a questionnaire: index in the list
+    SURVEY_CLASS = "z"  # /survey: toggle a class: class id (0 = every class)
+    SURVEY_STEP = "Y"  # /survey: close date d3/d7/d14, confirm, close, cancel: word
+    SURVEY_CLOSE = "Z"  # /survey: close an open wave: wave id
+    STAFF = "T"  # /staff: action word, person id, class id (0 = none)
 
 
 # kind -> argument spec: "i" = non-negative int, "w" = short word [a-z0-9_]
@@ -67,6 +76,14 @@ SPECS: dict[ButtonKind, str] = {
     ButtonKind.ASK: "i",
     ButtonKind.REPLY_QUESTION: "i",
     ButtonKind.VIEW_NOTICE: "i",
+    ButtonKind.REPORT: "ii",
+    ButtonKind.NUDGE: "ii",
+    ButtonKind.INVITE: "ii",
+    ButtonKind.SURVEY_PICK: "i",
+    ButtonKind.SURVEY_CLASS: "i",
+    ButtonKind.SURVEY_STEP: "w",
+    ButtonKind.SURVEY_CLOSE: "i",
+    ButtonKind.STAFF: "wii",
 }
 
 

@@ -95,6 +95,11 @@ def _key(prefix: str, person_id: int, channel: str, external_id: str, part: str)
     return f"{prefix}:{person_id}:{digest}:{part}"
 
 
+def report_messages(lang: str, intro: str, rendered: RenderedReport, channel: str) -> list[Reply]:
+    """A rendered report as the messages one account of `channel` receives."""
+    return [reply for _, reply in _messages_for(lang, intro, rendered, channel)]
+
+
 def _messages_for(
     lang: str,
     intro: str,

@@ -30,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.schedule import jobs
 from bot.schedule.cron import crontab_trigger
 from bot.settings import Settings
+from bot.staff.reports import finish_pending_reports
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -94,6 +95,14 @@ JOBS: dict[str, JobSpec] = {
             _cron(minute="35"),
             None,
             _line("35 * * * *"),
+        ),
+        JobSpec(
+            "staff-reports",
+            "send reports asked for in chat that a restart interrupted",
+            finish_pending_reports,
+            _cron(minute="*/5"),
+            None,
+            _line("*/5 * * * *"),
         ),
         JobSpec(
             "housekeeping",

@@ -259,3 +259,28 @@ def bare_option_counts(session: Session, wave_id: int) -> list[tuple[str, int | 
         .group_by(Answer.question_id, Answer.option_index)
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def family_acknowledgements(
+    session: Session, class_ids: Sequence[int], roles: Sequence[str]
+) -> list[tuple[int, int, int, int]]:
+    """(class_id, person_id, current notices received, of them acknowledged) for family members
+    (`roles`) of the classes: the ✅ side of "criteria vs understanding"."""
+    from storage.models import Notice, NoticeDelivery
+
+    rows = session.execute(
+        select(
+            Notice.class_id,
+            NoticeDelivery.person_id,
+            func.count(),
+            func.count(NoticeDelivery.acknowledged_at),
+        )
+        .join(Notice, Notice.id == NoticeDelivery.notice_id)
+        .where(
+            Notice.class_id.in_(list(class_ids)),
+            Notice.superseded_by.is_(None),
+            NoticeDelivery.role.in_(list(roles)),
+        )
+        .group_by(Notice.class_id, NoticeDelivery.person_id)
+    )
+    return [(int(c), int(p), int(n), int(a)) for c, p, n, a in rows]

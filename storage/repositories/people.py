@@ -21,7 +21,9 @@ from storage.models import (
     OutboxMessage,
     Person,
     ReminderLog,
+    ReportRequest,
     SchoolClass,
+    StaffAudit,
 )
 from storage.records import MembershipInfo, PersonInfo, Recipient
 from storage.repositories.criteria import RELAY_KEY_PREFIX
@@ -145,11 +147,24 @@ def forget(session: Session, person_id: int) -> None:
     session.execute(
         update(GroupBinding).where(GroupBinding.bound_by == person_id).values(bound_by=None)
     )
+    # The staff audit keeps what was done, not by or to whom once that person is forgotten.
+    session.execute(
+        update(StaffAudit)
+        .where(StaffAudit.actor_id == person_id)
+        .values(actor_id=None, actor_name=FORGOTTEN)
+    )
+    session.execute(
+        update(StaffAudit)
+        .where(StaffAudit.target_id == person_id)
+        .values(target_id=None, target_name=FORGOTTEN)
+    )
+    session.execute(delete(ReportRequest).where(ReportRequest.person_id == person_id))
     for model in (NoticeDelivery, ReminderLog, Completion, Draft, Membership, Identity):
         session.execute(delete(model).where(model.person_id == person_id))
     session.execute(delete(Person).where(Person.id == person_id))
 
 
+FORGOTTEN = "—"  # what the audit shows for someone who used /forget
 MIN_NAME_TO_SCRUB = 3  # a one- or two-letter name would match too much to be meaningful
 
 

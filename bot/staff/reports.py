@@ -1,0 +1,109 @@
+"""Reports asked for in chat (`/report`): rendered after the event's commit, off the chat.
+
+The request is a stored row (`report_requests`), written in the event's transaction with the
+"готую звіт…" reply; the job renders it and, in one transaction, queues the messages (keyed per
+request and part) and marks the request done. A crash before that leaves the request pending:
+the `staff-reports` scheduler job finishes it, and the keys make a second run queue nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.channels.capabilities import capabilities
+from bot.engine.events import Reply
+from bot.reports.messages import render_report, report_messages
+from bot.settings import Settings
+from bot.texts import t
+from storage.db import Database
+from storage.repositories import school, staff, waves
+from storage.repositories.outbox import NewMessage, enqueue_many
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER = timedelta(minutes=5)  # a request older than this is not being worked on
+
+
+def run_report_request(
+    db: Database, settings: Settings, request_id: int, now: datetime
+) -> list[Reply]:
+    """Render one requested report. Outbox channels get it queued (and [] back); local
+    channels (console, tests) get the replies back."""
+    from analytics import AnalyticsOptions, ReportError, build_report  # pandas: lazily
+
+    with db.read() as session:
+        request = staff.get_report_request(session, request_id)
+        if request is None or request.done:
+            return []
+        wave = waves.get_wave(session, request.wave_id)
+        class_name = (
+            school.class_names(session, [request.class_id]).get(request.class_id)
+            if request.class_id
+            else None
+        )
+    lang = request.language
+    replies: list[Reply]
+    if wave is None:
+        replies = [Reply(t(lang, "stale_button"))]
+    else:
+        try:
+            report = build_report(
+                db,
+                AnalyticsOptions(settings.school_name, settings.tz, settings.min_group_size),
+                [wave.slug],
+                wave_label=wave.label,
+                class_name=class_name,
+                now=now,
+            )
+        except ReportError as exc:
+            logger.info("report request %d: %s", request_id, exc)
+            replies = [Reply(t(lang, "st_report_empty", title=wave.title, label=wave.label))]
+        else:
+            out_dir = settings.data_dir / "reports" / "requested"
+            stem = f"report-{request_id}-{wave.slug}-{wave.label}"
+            if class_name:
+                stem += f"-{request.class_id}"
+            rendered = render_report(report, out_dir, stem)
+            intro = t(
+                lang,
+                "st_report_intro",
+                title=wave.title,
+                label=wave.label,
+                scope=class_name or t(lang, "st_school"),
+            )
+            replies = report_messages(lang, intro, rendered, request.channel)
+    through_outbox = capabilities(request.channel).through_outbox
+    with db.write() as session:
+        if not staff.finish_report_request(session, request_id, now):
+            return []  # another process sent it
+        if through_outbox:
+            enqueue_many(
+                session,
+                [
+                    NewMessage(
+                        channel=request.channel,
+                        recipient=request.external_id,
+                        payload={"reply": reply.to_json()},
+                        idempotency_key=f"report:{request_id}:{i}",
+                        person_id=request.person_id,
+                        kind="report",
+                        urgent=True,
+                    )
+                    for i, reply in enumerate(replies)
+                ],
+                now,
+            )
+    return [] if through_outbox else replies
+
+
+def finish_pending_reports(db: Database, settings: Settings, now: datetime) -> int:
+    """The scheduler's catch-up: requests left pending by a crash or a restart."""
+    with db.read() as session:
+        pending = staff.pending_report_requests(session, before=now - RETRY_AFTER)
+    for request_id in pending:
+        try:
+            run_report_request(db, settings, request_id, now)
+        except Exception:
+            logger.exception("report request %d failed", request_id)
+    return len(pending)
