@@ -17,6 +17,7 @@ from bot.criteria.service import notice_sent
 from bot.delivery.contract import Transport
 from bot.runtime import Component, ComponentFactory, Runtime, serve
 from bot.schedule.component import SchedulerComponent
+from bot.usage.cost import usage_hook
 
 
 def chat_service(app: AppContext, *, outbox_channels: frozenset[str] | None = None) -> ChatService:
@@ -100,7 +101,8 @@ COMPONENTS: tuple[ComponentFactory, ...] = (
 
 async def serve_all(app: AppContext, stop: asyncio.Event | None = None) -> None:
     """Every configured component until SIGINT/SIGTERM (or `stop`)."""
-    await serve(app, COMPONENTS, stop, after_sent=[notice_sent], service=chat_service(app))
+    hooks = [notice_sent, usage_hook(app.settings)]
+    await serve(app, COMPONENTS, stop, after_sent=hooks, service=chat_service(app))
 
 
 def run(app: AppContext) -> None:

@@ -22,6 +22,7 @@ from bot.channels.viber.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, sign
 from bot.delivery.outbox import OutboxSender
 from bot.engine.events import Reply
 from bot.settings import Settings
+from bot.usage.cost import usage_hook
 from storage.db import Database
 from storage.repositories import invites, people, school, surveys, waves
 from storage.repositories import outbox as outbox_repo
@@ -193,7 +194,14 @@ def build_world(fake: FakeViber, db: Database, settings: Settings, start: dateti
         )
         wave = waves.create_wave(session, survey.id, "2026-весна", [klass.id], status="open")
     parts = build_viber(viber_settings, db, clock)
-    sender = OutboxSender(db, {"viber": parts.transport}, viber_settings, clock, sleep=clock.sleep)
+    sender = OutboxSender(
+        db,
+        {"viber": parts.transport},
+        viber_settings,
+        clock,
+        sleep=clock.sleep,
+        after_sent=[usage_hook(viber_settings)],
+    )
     return ViberWorld(fake, db, viber_settings, clock, parts, sender, klass.id, wave.id)
 
 

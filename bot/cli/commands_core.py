@@ -203,9 +203,13 @@ def survey_open(
                 label=label,
             )
             if opens_at is None or opens_at <= now:
-                opened = open_wave(session, wave.id, now, app.settings.telegram_bot_username)
+                opened = open_wave(
+                    session, wave.id, now, app.settings.telegram_bot_username, settings=app.settings
+                )
                 invitations = t("en", "count_invitations", count=opened.invitations)
                 click.echo(f"wave {wave.label} of {survey_id} is open; {invitations} queued")
+                if opened.cost is not None and (opened.cost.paid or opened.cost.free):
+                    click.echo(opened.cost.summary())
             else:
                 click.echo(f"wave {wave.label} of {survey_id} opens {opens_at:%Y-%m-%d %H:%M}")
     except WaveError as exc:

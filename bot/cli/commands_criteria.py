@@ -36,6 +36,8 @@ def _reason(exc: PublishError) -> str:
 
 
 def _echo_result(result: PublishResult) -> None:
+    if result.cost is not None and (result.cost.paid or result.cost.free):
+        click.echo(result.cost.summary())
     for n in result.notices:
         replaced = f" (replaces #{', #'.join(map(str, n.replaced))})" if n.replaced else ""
         groups = f", {t('en', 'count_class_groups', count=n.groups)}" if n.groups else ""

@@ -27,6 +27,7 @@ from bot.members.groups import process_group_event
 from bot.routes import APPLIERS, ROUTES
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
+from bot.usage.cost import subscriber_wrote
 from storage.db import Database
 from storage.repositories import conversations, people, receipts
 from storage.repositories.outbox import NewMessage, enqueue_many
@@ -55,6 +56,8 @@ def reply_message(
 
 
 MERGED_TEXT_LIMIT = 3500
+# What a person does themselves (not receipts or platform notices).
+USER_KINDS = frozenset({EventKind.TEXT, EventKind.BUTTON, EventKind.COMMAND, EventKind.FILE})
 
 
 def merge_replies(replies: list[Reply]) -> list[Reply]:
@@ -84,6 +87,7 @@ class ChatService:
         outbox_channels: frozenset[str] = OUTBOX_CHANNELS,
         routes: Routes = ROUTES,
         appliers: Mapping[type, Applier] = APPLIERS,
+        opens_sessions: bool = True,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -91,6 +95,9 @@ class ChatService:
         self.outbox_channels = outbox_channels
         self.routes = routes
         self.appliers = appliers
+        # A person writing opens a free messaging session on billed channels (bot/usage/);
+        # the answer to merely opening the chat (the welcome) does not.
+        self.opens_sessions = opens_sessions
 
     def handle(self, event: IncomingEvent) -> list[Reply]:
         return self.handle_full(event).replies
@@ -129,6 +136,7 @@ class ChatService:
                 self.settings.criteria_max_file_mb,
                 self.settings.criteria_show_names,
             ),
+            settings=self.settings,
         )
 
     def _handle(
@@ -152,6 +160,8 @@ class ChatService:
         people.mark_reachable(session, event.channel, event.user_id)
         if event.kind is EventKind.SUBSCRIBED:
             return Handled([])
+        if self.opens_sessions and event.kind in USER_KINDS:
+            subscriber_wrote(session, event.channel, event.user_id, now)
         state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
         world = self._world(session, event, now)
         result = engine.step(state, event, world, self.routes)

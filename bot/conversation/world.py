@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot.criteria.reader import DbCriteriaView
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import OpenWave
+from bot.settings import Settings
 from storage.records import DraftInfo, InviteInfo, PersonInfo, WaveInfo
 from storage.repositories import invites, people, responses, surveys, waves
 from storage.survey_schema import SurveyDef
@@ -27,6 +28,7 @@ class DbWorld:
         school_name: str,
         default_language: str,
         criteria_config: CriteriaConfig,
+        settings: Settings | None = None,
     ) -> None:
         self.session = session
         self.channel = channel
@@ -38,7 +40,9 @@ class DbWorld:
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}
         self._open_waves: list[OpenWave] | None = None
-        self.criteria = DbCriteriaView(session, channel, external_id, self.person, criteria_config)
+        self.criteria = DbCriteriaView(
+            session, channel, external_id, self.person, criteria_config, settings, now
+        )
 
     def person(self) -> PersonInfo | None:
         if not self._person_loaded:

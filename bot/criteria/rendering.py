@@ -67,6 +67,11 @@ class Plan:
 
     recipients: dict[str, int]  # class name -> people
     replaces: tuple[str, ...]  # class names where an older notice of the subject exists
+    # On a billed channel: paid messages, free ones, and the placeholders of the cost texts.
+    paid: int = 0
+    free: int = 0
+    over_limit: bool = False
+    cost: tuple[tuple[str, str | int], ...] = ()
 
     @property
     def total(self) -> int:

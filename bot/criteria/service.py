@@ -33,6 +33,8 @@ from bot.criteria.rendering import (
 )
 from bot.delivery.contract import Delivery, Result
 from bot.settings import Settings
+from bot.usage.cost import Estimate, OverLimit
+from bot.usage.cost import check as check_cost
 from storage.models import SCHOOL_WIDE_ROLES
 from storage.repositories import criteria as repo
 from storage.repositories import people, school
@@ -87,6 +89,7 @@ class PublishResult:
     subject: str
     audience: str
     notices: list[PublishedNotice] = field(default_factory=list)
+    cost: Estimate | None = None  # on billed channels
 
     @property
     def recipients(self) -> int:
@@ -215,8 +218,13 @@ def publish_notice(
     empty = [names[cid] for cid, found in targets.items() if not found]
     if empty:
         raise PublishError("cr_no_recipients", classes=", ".join(sorted(empty)), audience=audience)
+    accounts = [(r.channel, r.external_id) for found in targets.values() for r in found]
+    try:
+        cost = check_cost(session, accounts, now, settings)
+    except OverLimit as exc:
+        raise PublishError("cr_over_limit", **exc.estimate.params()) from None
     digest = content_hash(subject, audience, text, file)
-    result = PublishResult(subject, audience)
+    result = PublishResult(subject, audience, cost=cost)
     for class_id in class_ids:
         replaced = [n.id for n in same_subject(session, class_id, subject)]
         notice_id = repo.create_notice(
@@ -349,6 +357,7 @@ def queue_criteria_reminders(session: Session, now: datetime, settings: Settings
         # Counted even without a reachable account, so an unreachable person is not retried
         # on every run.
         repo.mark_reminded(session, d.notice_id, d.person_id, now)
+    check_cost(session, [(m.channel, m.recipient) for m in messages], now, settings)
     return enqueue_many(session, messages, now)
 
 

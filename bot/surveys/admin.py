@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from bot.channels.capabilities import capabilities, telegram_chat_link
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, Reply
+from bot.settings import Settings
 from bot.texts import t
+from bot.usage.cost import Estimate, OverLimit, check
 from storage.repositories import people, surveys, waves
 from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
@@ -26,6 +28,7 @@ class WaveError(Exception):
 class OpenedWave:
     wave: WaveInfo
     invitations: int
+    cost: Estimate | None = None  # paid messages on billed channels, when settings were given
 
 
 def sync_surveys(session: Session, directory: Path | None = None) -> list[str]:
@@ -74,11 +77,18 @@ def invitation_reply(lang: str, wave: WaveInfo) -> Reply:
 
 
 def open_wave(
-    session: Session, wave_id: int, now: datetime, telegram_username: str = ""
+    session: Session,
+    wave_id: int,
+    now: datetime,
+    telegram_username: str = "",
+    *,
+    settings: Settings | None = None,
 ) -> OpenedWave:
     """Open a wave and queue one invitation per member account (never twice: keyed rows).
 
     With the bot's Telegram username, bound class groups get an invitation with a deep link.
+    With `settings`, the invitations' cost on billed channels is estimated, and a wave whose
+    invitations would pass the monthly limit of paid messages is not opened (WaveError).
     """
     wave = waves.get_wave(session, wave_id)
     if wave is None:
@@ -101,10 +111,16 @@ def open_wave(
         for r in people.recipients(session, list(wave.class_ids), wave.audience)
         if not _is_local(r.channel)
     ]
+    cost = None
+    if settings is not None:
+        try:
+            cost = check(session, [(m.channel, m.recipient) for m in messages], now, settings)
+        except OverLimit as exc:
+            raise WaveError(exc.estimate.refusal()) from None
     count = enqueue_many(session, messages, now)
     if telegram_username:
         count += _group_invitations(session, wave, now, telegram_username)
-    return OpenedWave(wave, count)
+    return OpenedWave(wave, count, cost)
 
 
 def _is_local(channel: str) -> bool:

@@ -115,7 +115,7 @@ class ViberTransport:
             return {d.id: Result(Outcome.FAILED, error="no reply in payload") for d in group}
         rendered = render(reply)
         if rendered is None:  # an echo edit: Viber cannot edit, and it would cost a message
-            return {d.id: Result(Outcome.SENT) for d in group}
+            return {d.id: Result(Outcome.SENT, parts=0) for d in group}
         receivers = list(dict.fromkeys(d.recipient for d in group))  # once each, in order
         by_receiver: dict[str, Result] = {}
         for start in range(0, len(receivers), BROADCAST_MAX):
