@@ -11,6 +11,7 @@ import asyncio
 
 from starlette.routing import BaseRoute
 
+from bot.channels.capabilities import capabilities
 from bot.context import AppContext
 from bot.conversation.service import ChatService
 from bot.criteria.service import notice_sent
@@ -68,6 +69,10 @@ class ViberComponent:
         self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
         self.transports: dict[str, Transport] = {self.parts.transport.channel: self.parts.transport}
         self.routes: list[BaseRoute] = list(self.parts.routes)
+        if capabilities(self.parts.transport.channel).sends_files_by_url:
+            from bot.files.web import files_route
+
+            self.routes.append(files_route(rt.db, rt.settings, rt.clock))
 
     async def start(self) -> None:
         pass
