@@ -12,7 +12,7 @@ import logging
 
 from starlette.routing import BaseRoute
 
-from bot.channels.capabilities import VIBER_URI, IdentityReport
+from bot.channels.capabilities import VIBER_URI, IdentityReport, capabilities
 from bot.context import AppContext
 from bot.conversation.service import ChatService
 from bot.criteria.service import notice_sent
@@ -21,6 +21,7 @@ from bot.members.identity import bot_identity
 from bot.runtime import Component, ComponentFactory, Runtime, serve
 from bot.schedule.component import SchedulerComponent
 from bot.surveys.admin import invite_waiting_groups
+from bot.usage.cost import usage_hook
 from storage.repositories import identity
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ class ViberComponent:
         self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
         self.transports: dict[str, Transport] = {self.parts.transport.channel: self.parts.transport}
         self.routes: list[BaseRoute] = list(self.parts.routes)
+        if capabilities(self.parts.transport.channel).sends_files_by_url:
+            from bot.files.web import files_route
+
+            self.routes.append(files_route(rt.db, rt.settings, rt.clock))
 
     async def start(self) -> None:
         pass
@@ -136,7 +141,8 @@ COMPONENTS: tuple[ComponentFactory, ...] = (
 
 async def serve_all(app: AppContext, stop: asyncio.Event | None = None) -> None:
     """Every configured component until SIGINT/SIGTERM (or `stop`)."""
-    await serve(app, COMPONENTS, stop, after_sent=[notice_sent], service=chat_service(app))
+    hooks = [notice_sent, usage_hook(app.settings)]
+    await serve(app, COMPONENTS, stop, after_sent=hooks, service=chat_service(app))
 
 
 def run(app: AppContext) -> None:

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -47,6 +48,17 @@ class Settings(BaseSettings):
     viber_bot_uri: str = ""
     viber_webhook_url: str = ""
     viber_api_base_url: str = "https://chatapi.viber.com/pa/"
+    # Viber's commercial model: each chatbot-initiated message (outside the 24-hour session a
+    # subscriber opens by writing) costs this much; the published rate for Ukraine.
+    viber_price_per_message: float = Field(default=0.0196, ge=0, le=10)
+    viber_currency: str = Field(default="EUR", min_length=1, max_length=8)
+    # Chatbot-initiated messages a month; a broadcast that would pass it is stopped. 0: no limit.
+    viber_monthly_limit: int = Field(default=0, ge=0, le=100_000_000)
+
+    # Files the bot serves by link (Viber receives pictures and files only by URL).
+    # The public https:// origin of the bot's web server; default: that of VIBER_WEBHOOK_URL.
+    files_base_url: str = ""
+    file_link_days: int = Field(default=30, ge=1, le=365)
 
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
@@ -100,7 +112,13 @@ class Settings(BaseSettings):
             raise ValueError("a five-field cron expression, e.g. '0 8 * * mon'")
         return value
 
-    @field_validator("telegram_api_base_url", "viber_api_base_url")
+    @field_validator(
+        "telegram_api_base_url",
+        "viber_api_base_url",
+        "telegram_webhook_url",
+        "viber_webhook_url",
+        "files_base_url",
+    )
     @classmethod
     def _check_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
@@ -142,6 +160,24 @@ class Settings(BaseSettings):
     @property
     def subjects(self) -> list[str]:
         return [s.strip() for s in self.criteria_subjects.split(",") if s.strip()]
+
+    def message_price(self, channel: str) -> float:
+        """What one paid (chatbot-initiated) message costs on a billed channel."""
+        return self.viber_price_per_message if channel == "viber" else 0.0
+
+    def monthly_message_limit(self, channel: str) -> int:
+        """Paid messages a month on a billed channel; 0: no limit."""
+        return self.viber_monthly_limit if channel == "viber" else 0
+
+    @property
+    def public_files_url(self) -> str:
+        """Where served files are reachable from outside (no trailing slash), or ""."""
+        if self.files_base_url:
+            return self.files_base_url.rstrip("/")
+        if self.viber_webhook_url:
+            parts = urlsplit(self.viber_webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return ""
 
     @property
     def telegram_enabled(self) -> bool:

@@ -12,13 +12,14 @@ follow the order people submitted in.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -461,3 +462,57 @@ class ReportRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (Index("ix_report_requests_done", "done_at"),)
+
+
+class MessengerSession(Base):
+    """When a subscriber's free session on a billed channel ends (Viber: 24 hours after they
+    last wrote or pressed a button). One row per account, overwritten: no history is kept."""
+
+    __tablename__ = "messenger_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    ends_at: Mapped[datetime] = mapped_column()
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+
+class MessageUsage(Base):
+    """Messages sent per channel and school day, by billing class: `session` (free, inside a
+    session the subscriber opened) or `initiated` (chatbot-initiated: paid on Viber)."""
+
+    __tablename__ = "message_usage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    billing: Mapped[str] = mapped_column(String(12))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("channel", "day", "billing"),)
+
+
+class StoredFile(Base):
+    """A file the bot serves (a notice's attachment, a report), stored once by content:
+    the bytes live at data_dir/files/<sha256>."""
+
+    __tablename__ = "stored_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FileLink(Base):
+    """A public, expiring link to a stored file: `/files/<token>/<name>`. Only the token's
+    SHA-256 is kept, so the table cannot be turned back into working links."""
+
+    __tablename__ = "file_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

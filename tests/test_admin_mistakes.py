@@ -241,6 +241,7 @@ def _every_command(tmp_path: object) -> dict[str, list[str]]:
         "telegram outbox": [],
         "viber set-webhook": ["--url", "https://example.org/viber"],
         "viber info": [],
+        "viber usage": [],
     }
 
 

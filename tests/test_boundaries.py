@@ -29,6 +29,8 @@ CHANNEL_BLIND = (
     "bot/schedule/",
     "bot/reports/",
     "bot/routes.py",
+    "bot/usage/",
+    "bot/files/",
     "storage/",
     "analytics/",
 )

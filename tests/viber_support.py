@@ -21,7 +21,9 @@ from bot.channels.viber.setup import ViberParts, build_viber
 from bot.channels.viber.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, sign
 from bot.delivery.outbox import OutboxSender
 from bot.engine.events import Reply
+from bot.files.web import files_route
 from bot.settings import Settings
+from bot.usage.cost import usage_hook
 from storage.db import Database
 from storage.repositories import invites, people
 from storage.repositories import outbox as outbox_repo
@@ -30,6 +32,7 @@ from tests.fake_viber import FakeViber, Shown
 from tests.school import SchoolBuilder
 
 TOKEN = "4fdbb2493ae7ddc2-cd8869c327e2c592-60fd2dddaa295531"
+FILES_BASE = "https://bot.school.example"
 _tokens = itertools.count(1_000_000)
 
 
@@ -60,7 +63,8 @@ class ViberWorld:
     app: Starlette = field(init=False)
 
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=self.parts.routes)
+        files = files_route(self.db, self.settings, self.clock)
+        self.app = Starlette(routes=[*self.parts.routes, files])
 
     # ------------------------------------------------------------ callbacks
     async def post_raw(
@@ -78,6 +82,13 @@ class ViberWorld:
     async def post(self, body: dict[str, Any]) -> httpx.Response:
         raw = json.dumps(body, ensure_ascii=False).encode()
         return await self.post_raw(raw, {SIGNATURE_HEADER: sign(TOKEN.encode(), raw)})
+
+    async def download(self, url: str) -> httpx.Response:
+        """GET a file link the way Viber's servers fetch it (through the real route)."""
+        assert url.startswith(FILES_BASE + "/files/"), url
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url=FILES_BASE) as client:
+            return await client.get(url.removeprefix(FILES_BASE))
 
     # ------------------------------------------------------------ sending
     def next_due(self) -> datetime | None:
@@ -184,12 +195,20 @@ def build_world(fake: FakeViber, db: Database, settings: Settings, start: dateti
             "viber_auth_token": TOKEN,
             "viber_api_base_url": fake.url,
             "viber_bot_name": "Ліцей",
+            "files_base_url": FILES_BASE,
         }
     )
     builder = SchoolBuilder.create(db, viber_settings, ("7-А",))
     wave_id = builder.wave("assessment-parents", start, label="2026-весна")
     parts = build_viber(viber_settings, db, clock)
-    sender = OutboxSender(db, {"viber": parts.transport}, viber_settings, clock, sleep=clock.sleep)
+    sender = OutboxSender(
+        db,
+        {"viber": parts.transport},
+        viber_settings,
+        clock,
+        sleep=clock.sleep,
+        after_sent=[usage_hook(viber_settings)],
+    )
     return ViberWorld(
         fake, db, viber_settings, clock, parts, sender, builder.class_ids["7-А"], wave_id
     )

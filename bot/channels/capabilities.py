@@ -46,6 +46,15 @@ class Capabilities:
     groups: bool = False
     # A person reads the bot in a terminal or test: nothing is delivered to them later.
     local: bool = False
+    # Sends pictures and files only as a public URL (a link on the bot's own server).
+    sends_files_by_url: bool = False
+    # The largest picture it shows inline (bytes); larger ones are resized first.
+    max_picture_bytes: int = 0
+    # Messages outside a session the subscriber opened (by writing) are paid, inside it free.
+    paid_outside_session: bool = False
+    # How people and settings name the channel: "Viber", and its monthly limit's setting.
+    label: str = ""
+    limit_setting: str = ""
     # Invite link for a code, given the bot's identity (username / URI); None: no links.
     invite_link: Callable[[str, str], str] | None = None
     # The event ref of a message we sent (recipient, platform message id), so that it can be
@@ -68,7 +77,17 @@ CAPABILITIES: dict[str, Capabilities] = {
         invite_link=telegram_deep_link,
         sent_ref=_telegram_sent_ref,
     ),
-    "viber": Capabilities("viber", through_outbox=True, receipts=True, invite_link=viber_deep_link),
+    "viber": Capabilities(
+        "viber",
+        through_outbox=True,
+        receipts=True,
+        sends_files_by_url=True,
+        max_picture_bytes=1024 * 1024,
+        paid_outside_session=True,
+        label="Viber",
+        limit_setting="VIBER_MONTHLY_LIMIT",
+        invite_link=viber_deep_link,
+    ),
     "console": Capabilities("console", local=True),
     "memory": Capabilities("memory", local=True),
 }
@@ -78,6 +97,8 @@ LOCAL_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.local)
 FILE_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.sends_files)
 RECEIPT_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.receipts)
 GROUP_CHANNELS = frozenset(name for name, c in CAPABILITIES.items() if c.groups)
+URL_FILE_CHANNELS = frozenset(n for n, c in CAPABILITIES.items() if c.sends_files_by_url)
+BILLED_CHANNELS = frozenset(n for n, c in CAPABILITIES.items() if c.paid_outside_session)
 
 
 def capabilities(channel: str) -> Capabilities:
@@ -159,6 +180,7 @@ def resendable_by(channel: str, stored_path: str) -> bool:
 
 
 __all__ = [
+    "BILLED_CHANNELS",
     "CAPABILITIES",
     "FILE_CHANNELS",
     "GROUP_CHANNELS",
@@ -166,6 +188,7 @@ __all__ = [
     "OUTBOX_CHANNELS",
     "RECEIPT_CHANNELS",
     "TELEGRAM_USERNAME",
+    "URL_FILE_CHANNELS",
     "VIBER_URI",
     "BotIdentity",
     "Capabilities",

@@ -290,6 +290,8 @@ def survey_open(
                         f"note: {groups} not invited yet: the bot's Telegram username is "
                         "unknown; they are invited when `classpulse run` starts"
                     )
+                if opened.cost is not None and (opened.cost.paid or opened.cost.free):
+                    click.echo(opened.cost.summary())
             else:
                 when = local_time(opens_at, app.settings.tz)
                 click.echo(f"wave {wave.label} of {survey_id} opens {when}")

@@ -42,6 +42,8 @@ def _echo_result(result: PublishResult) -> None:
             f"not sent to {', '.join(result.skipped)}: nobody of the audience ({who}) has "
             "joined the bot there yet; hand out invites, then publish again"
         )
+    if result.cost is not None and (result.cost.paid or result.cost.free):
+        click.echo(result.cost.summary())
     for n in result.notices:
         replaced = f" (replaces #{', #'.join(map(str, n.replaced))})" if n.replaced else ""
         groups = f", {t('en', 'count_class_groups', count=n.groups)}" if n.groups else ""

@@ -60,3 +60,41 @@ def info(app: AppContext) -> None:
     finally:
         client.close()
     echo_json(account)
+
+
+@viber_group.command("usage")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_app
+def usage(app: AppContext, as_json: bool) -> None:
+    """Messages sent this month, by day: free (inside a session the subscriber opened) and
+    paid (chatbot-initiated), with the cost at VIBER_PRICE_PER_MESSAGE."""
+    from bot.usage.cost import usage_report
+
+    app.migrate()
+    with app.db.read() as session:
+        report = usage_report(session, app.settings, app.clock())
+    if as_json:
+        echo_json(
+            {
+                "days": [
+                    {"day": d.day.isoformat(), "free": d.session, "paid": d.initiated}
+                    for d in report.days
+                ],
+                "month": {
+                    "free": report.month_session,
+                    "paid": report.month_initiated,
+                    "cost": report.month_cost,
+                    "currency": report.currency,
+                    "limit": report.limit,
+                },
+            }
+        )
+        return
+    click.echo(f"{'day':<12}{'free':>8}{'paid':>8}")
+    for d in report.days:
+        click.echo(f"{d.day.isoformat():<12}{d.session:>8}{d.initiated:>8}")
+    limit = f" of {report.limit}" if report.limit else ""
+    click.echo(
+        f"this month: {report.month_session} free, {report.month_initiated}{limit} paid, "
+        f"about {report.month_cost:.2f} {report.currency}"
+    )

@@ -28,6 +28,7 @@ from bot.members.groups import process_group_event
 from bot.routes import APPLIERS, ROUTES
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
+from bot.usage.cost import subscriber_wrote
 from storage.db import Database
 from storage.repositories import conversations, people, receipts
 from storage.repositories.outbox import NewMessage, enqueue_many
@@ -63,6 +64,8 @@ def reply_message(
 
 
 MERGED_TEXT_LIMIT = 3500
+# What a person does themselves (not receipts or platform notices).
+USER_KINDS = frozenset({EventKind.TEXT, EventKind.BUTTON, EventKind.COMMAND, EventKind.FILE})
 
 
 def merge_replies(replies: list[Reply]) -> list[Reply]:
@@ -92,6 +95,7 @@ class ChatService:
         outbox_channels: frozenset[str] = OUTBOX_CHANNELS,
         routes: Routes = ROUTES,
         appliers: Mapping[type, Applier] = APPLIERS,
+        opens_sessions: bool = True,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -102,6 +106,9 @@ class ChatService:
         # Where slow jobs (reports) run for outbox channels; tests may run them in place.
         self.background: Callable[[Callable[[], None]], object] = self._in_worker
         self._worker: ThreadPoolExecutor | None = None
+        # A person writing opens a free messaging session on billed channels (bot/usage/);
+        # the answer to merely opening the chat (the welcome) does not.
+        self.opens_sessions = opens_sessions
 
     def handle(self, event: IncomingEvent) -> list[Reply]:
         return self.handle_full(event).replies
@@ -191,6 +198,7 @@ class ChatService:
             ),
             min_group_size=self.settings.min_group_size,
             tz=self.settings.tz,
+            settings=self.settings,
         )
 
     def _handle(
@@ -219,6 +227,8 @@ class ChatService:
         people.mark_reachable(session, event.channel, event.user_id)
         if event.kind is EventKind.SUBSCRIBED:
             return Handled([])
+        if self.opens_sessions and event.kind in USER_KINDS:
+            subscriber_wrote(session, event.channel, event.user_id, now)
         state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
         world = self._world(session, event, now)
         result = engine.step(state, event, world, self.routes)

@@ -10,6 +10,7 @@ from bot.channels.capabilities import capabilities
 from bot.criteria.reader import DbCriteriaView
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import OpenWave
+from bot.settings import Settings
 from bot.staff.reader import DbStaffView
 from storage.records import DraftInfo, InviteInfo, PersonInfo, WaveInfo
 from storage.repositories import conversations, invites, people, responses, surveys, waves
@@ -32,6 +33,7 @@ class DbWorld:
         criteria_config: CriteriaConfig,
         min_group_size: int = 5,
         tz: tzinfo = UTC,
+        settings: Settings | None = None,
     ) -> None:
         self.session = session
         self.channel = channel
@@ -43,7 +45,9 @@ class DbWorld:
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}
         self._open_waves: list[OpenWave] | None = None
-        self.criteria = DbCriteriaView(session, channel, external_id, self.person, criteria_config)
+        self.criteria = DbCriteriaView(
+            session, channel, external_id, self.person, criteria_config, settings, now
+        )
         self.staff = DbStaffView(session, min_group_size, tz)
 
     def person(self) -> PersonInfo | None:

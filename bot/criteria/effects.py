@@ -64,7 +64,8 @@ def publish(effect: PublishCriteria, ctx: EffectContext) -> None:
             settings=ctx.settings,
         )
     except PublishError as exc:
-        key = "cr_no_recipients_now" if exc.key == "cr_no_recipients" else "cr_publish_failed"
+        known = {"cr_no_recipients": "cr_no_recipients_now", "cr_over_limit": "cr_over_limit_now"}
+        key = known.get(exc.key, "cr_publish_failed")
         raise EffectFailed(key) from exc
     logger.info(
         "criteria notices %s published to %d people",

@@ -281,9 +281,16 @@ def _preview(ctx: Ctx, data: dict[str, Any]) -> Step:
     lines.append(ctx.t("cr_preview_summary", count=plan.total, audience=audience, classes=classes))
     if plan.replaces:
         lines.append(ctx.t("cr_preview_replaces", classes=", ".join(plan.replaces)))
-    lines.append(ctx.t("cr_preview_confirm"))
+    cost = dict(plan.cost)
+    if plan.paid or plan.free:
+        lines.append(ctx.t("cr_preview_cost", **cost))
+    send = (Button(ctx.t("btn_cr_send"), encode(ButtonKind.CRITERIA_STEP, "send")),)
+    if plan.over_limit:  # stopped before it is spent: say why, offer no "send"
+        lines.append(ctx.t("cr_over_limit", **cost))
+    else:
+        lines.append(ctx.t("cr_preview_confirm"))
     buttons = (
-        (Button(ctx.t("btn_cr_send"), encode(ButtonKind.CRITERIA_STEP, "send")),),
+        *((send,) if not plan.over_limit else ()),
         (Button(ctx.t("btn_cr_edit_text"), encode(ButtonKind.CRITERIA_STEP, "edit")),),
         (Button(ctx.t("btn_cancel"), encode(ButtonKind.CRITERIA_STEP, "cancel")),),
     )
@@ -323,8 +330,8 @@ def _send(ctx: Ctx, data: dict[str, Any]) -> Step:
         if class_id not in allowed:
             return ctx.menu(ctx.t("cr_forbidden_class", klass=str(class_id)))
     plan = _plan(ctx, data)
-    if plan.empty or not plan.total:
-        return _preview(ctx, data)  # someone left meanwhile: show why, send nothing
+    if plan.empty or not plan.total or plan.over_limit:
+        return _preview(ctx, data)  # someone left, or the limit was reached: say why
     step = ctx.step(ctx.state.to("idle")).say(
         ctx.t(
             "cr_sent",

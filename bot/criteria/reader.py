@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,8 @@ from bot.criteria.service import (
     publishable_class_ids,
     same_subject,
 )
+from bot.settings import Settings
+from bot.usage.cost import estimate
 from storage.records import STAFF_ROLES, NoticeInfo, PersonInfo, QuestionInfo
 from storage.repositories import criteria as repo
 from storage.repositories import people, school
@@ -31,12 +34,16 @@ class DbCriteriaView:
         external_id: str,
         person: Callable[[], PersonInfo | None],
         config: CriteriaConfig,
+        settings: Settings | None = None,
+        now: datetime | None = None,
     ) -> None:
         self.session = session
         self.channel = channel
         self.external_id = external_id
         self._person_of = person
         self._config = config
+        self._settings = settings  # with it, the plan says what the notice costs
+        self._now = now or datetime.now(UTC)
 
     def _person(self) -> PersonInfo:
         person = self._person_of()
@@ -54,15 +61,25 @@ class DbCriteriaView:
     def plan(self, class_ids: list[int], audience: str, subject: str) -> Plan:
         names = school.class_names(self.session, class_ids)
         roles = AUDIENCE_ROLES[audience]
-        counts = {
-            names[cid]: len({r.person_id for r in people.recipients(self.session, [cid], roles)})
-            for cid in class_ids
-            if cid in names
+        found = {
+            cid: people.recipients(self.session, [cid], roles) for cid in class_ids if cid in names
         }
+        counts = {names[cid]: len({r.person_id for r in rs}) for cid, rs in found.items()}
         replaces = tuple(
             sorted(names[cid] for cid in names if same_subject(self.session, cid, subject))
         )
-        return Plan(counts, replaces)
+        if self._settings is None:
+            return Plan(counts, replaces)
+        accounts = [(r.channel, r.external_id) for rs in found.values() for r in rs]
+        cost = estimate(self.session, accounts, self._now, self._settings)
+        return Plan(
+            counts,
+            replaces,
+            paid=cost.paid,
+            free=cost.free,
+            over_limit=cost.over_limit,
+            cost=tuple(cost.params().items()),
+        )
 
     def notice(self, notice_id: int) -> NoticeInfo | None:
         return repo.get_notice(self.session, notice_id)

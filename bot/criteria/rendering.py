@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.channels.capabilities import resendable_by
+from bot.channels.capabilities import capabilities, resendable_by
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, OutFile, Reply
 from bot.texts import role_name, t
@@ -50,6 +50,8 @@ class NoticeView:
     file_name: str | None = None
     file_path: str | None = None
     file_mime: str = ""
+    # The file as a public link, for channels that receive files only by URL.
+    file_link: OutFile | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ class Plan:
 
     recipients: dict[str, int]  # class name -> people
     replaces: tuple[str, ...]  # class names where an older notice of the subject exists
+    # On a billed channel: paid messages, free ones, and the placeholders of the cost texts.
+    paid: int = 0
+    free: int = 0
+    over_limit: bool = False
+    cost: tuple[tuple[str, str | int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -123,6 +130,8 @@ def out_file(notice: NoticeView, channel: str) -> OutFile | None:
     """The attachment for a recipient on `channel`, if that channel can send it."""
     if not notice.file_path or not notice.file_name:
         return None
+    if capabilities(channel).sends_files_by_url:
+        return notice.file_link  # None when no link could be made: "ask the teacher"
     if not resendable_by(channel, notice.file_path):
         return None
     return OutFile(path=notice.file_path, name=notice.file_name, mime=notice.file_mime)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.channels.capabilities import RECEIPT_CHANNELS
+from bot.channels.capabilities import (
+    RECEIPT_CHANNELS,
+    URL_FILE_CHANNELS,
+    capabilities,
+)
 from bot.criteria.rendering import (
     AUDIENCE_ROLES,
     AUDIENCES,
@@ -32,8 +36,12 @@ from bot.criteria.rendering import (
     notice_view,
 )
 from bot.delivery.contract import Delivery, Result
+from bot.engine.events import FILE_REF_MARK, OutFile
+from bot.files.store import link_file, revoke_for_notices
 from bot.members.identity import bot_identity
 from bot.settings import Settings
+from bot.usage.cost import Estimate, OverLimit
+from bot.usage.cost import check as check_cost
 from storage.models import SCHOOL_WIDE_ROLES
 from storage.repositories import criteria as repo
 from storage.repositories import people, school
@@ -90,6 +98,7 @@ class PublishResult:
     notices: list[PublishedNotice] = field(default_factory=list)
     # Classes left out because nobody of the audience has joined (with skip_empty).
     skipped: list[str] = field(default_factory=list)
+    cost: Estimate | None = None  # on billed channels
 
     @property
     def recipients(self) -> int:
@@ -220,8 +229,13 @@ def publish_notice(
     empty = [names[cid] for cid, found in targets.items() if not found]
     if empty and (not skip_empty or len(empty) == len(targets)):
         raise PublishError("cr_no_recipients", classes=", ".join(sorted(empty)), audience=audience)
+    accounts = [(r.channel, r.external_id) for found in targets.values() for r in found]
+    try:
+        cost = check_cost(session, accounts, now, settings)
+    except OverLimit as exc:
+        raise PublishError("cr_over_limit", **exc.estimate.params()) from None
     digest = content_hash(subject, audience, text, file)
-    result = PublishResult(subject, audience, skipped=sorted(empty))
+    result = PublishResult(subject, audience, skipped=sorted(empty), cost=cost)
     for class_id in (cid for cid in class_ids if targets[cid]):
         replaced = [n.id for n in same_subject(session, class_id, subject)]
         notice_id = repo.create_notice(
@@ -239,12 +253,38 @@ def publish_notice(
             now,
         )
         repo.supersede(session, replaced, notice_id)
+        revoke_for_notices(session, replaced, now)  # a superseded notice's file links stop
         notice = repo.get_notice(session, notice_id)
         assert notice is not None
         result.notices.append(
             _queue(session, notice, targets[class_id], bool(replaced), now, settings, replaced)
         )
     return result
+
+
+def with_link(
+    session: Session, view: NoticeView, channels: set[str], now: datetime, settings: Settings
+) -> NoticeView:
+    """The view with a public link to its local file when some recipient's channel receives
+    files only by URL (one link per notice and run, revoked with the notice)."""
+    url_channels = sorted(c for c in channels if capabilities(c).sends_files_by_url)
+    path = view.file_path
+    if not url_channels or not path or not view.file_name or FILE_REF_MARK in path:
+        return view
+    link = link_file(
+        session,
+        settings,
+        Path(path),
+        view.file_name,
+        view.file_mime,
+        now,
+        notice_id=view.id,
+        max_picture_bytes=capabilities(url_channels[0]).max_picture_bytes,
+    )
+    if link is None:
+        return view
+    out = OutFile(path=path, name=link.name, mime=link.mime, url=link.url, size=link.size)
+    return replace(view, file_link=out)
 
 
 def _queue(
@@ -256,7 +296,7 @@ def _queue(
     settings: Settings,
     replaced: list[int],
 ) -> PublishedNotice:
-    view = notice_view(notice)
+    view = with_link(session, notice_view(notice), {r.channel for r in recipients}, now, settings)
     roles: dict[int, str] = {}
     messages = []
     for r in recipients:
@@ -331,7 +371,9 @@ def queue_criteria_reminders(session: Session, now: datetime, settings: Settings
         if d.notice_id not in views:
             notice = repo.get_notice(session, d.notice_id)
             assert notice is not None
-            views[d.notice_id] = notice_view(notice)
+            views[d.notice_id] = with_link(
+                session, notice_view(notice), set(URL_FILE_CHANNELS), now, settings
+            )
         language = languages.get(d.person_id, "uk")
         number = d.reminders_sent + 1
         for channel, external_id in people.reachable_identities(session, d.person_id):
@@ -352,6 +394,7 @@ def queue_criteria_reminders(session: Session, now: datetime, settings: Settings
         # Counted even without a reachable account, so an unreachable person is not retried
         # on every run.
         repo.mark_reminded(session, d.notice_id, d.person_id, now)
+    check_cost(session, [(m.channel, m.recipient) for m in messages], now, settings)
     return enqueue_many(session, messages, now)
 
 

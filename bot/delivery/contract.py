@@ -41,6 +41,9 @@ class Result:
     error: str = ""
     # The platform said we are too fast overall (not just for this chat): slow the channel.
     slow_down: bool = False
+    # Messages the platform counted (a file and its text are two; a skipped echo edit none):
+    # what a billed channel charges for.
+    parts: int = 1
 
 
 @dataclass(frozen=True)

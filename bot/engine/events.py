@@ -81,6 +81,9 @@ class OutFile:
     path: str
     name: str
     mime: str
+    # A public link to the file, for channels that receive files only by URL (and its size).
+    url: str = ""
+    size: int = 0
 
 
 @dataclass(frozen=True)

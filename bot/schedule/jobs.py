@@ -8,6 +8,7 @@ row has an idempotency key, so running a job twice, or after a crash, never send
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,9 +23,12 @@ from bot.reports.messages import queue_for_leaders, render_report
 from bot.settings import Settings
 from bot.surveys.admin import WaveError, close_wave, open_wave
 from bot.texts import t
+from bot.usage.cost import OverLimit, usage_report
+from bot.usage.cost import check as check_cost
 from storage.db import Database
 from storage.repositories import conversations, people, reminders, waves
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import usage as usage_repo
 from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
 
@@ -54,7 +58,9 @@ def open_due_waves(db: Database, settings: Settings, now: datetime) -> int:
                 logger.warning("wave %s was due to open and close while down: closed", wave.id)
                 continue
             try:
-                opened = open_wave(session, wave.id, now, bot_identity(session, settings))
+                opened = open_wave(
+                    session, wave.id, now, bot_identity(session, settings), settings=settings
+                )
             except WaveError as exc:
                 logger.warning("wave %s not opened: %s", wave.id, exc)
                 continue
@@ -150,6 +156,18 @@ def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
         return 0
     day = now.astimezone(settings.tz).date()
     rendered = render_report(report, _reports_dir(settings, now), "digest")
+    with db.read() as session:
+        usage = usage_report(session, settings, now)
+    if usage.month_session or usage.month_initiated:
+        line = t(
+            settings.bot_language,
+            "digest_usage",
+            label=usage.label,
+            paid=usage.month_initiated,
+            free=usage.month_session,
+            money=f"{usage.month_cost:.2f} {usage.currency}",
+        )
+        rendered = replace(rendered, text=f"{rendered.text}\n\n{line}")
     return queue_for_leaders(
         db,
         rendered,
@@ -190,8 +208,11 @@ def queue_survey_reminders(db: Database, settings: Settings, now: datetime) -> i
             and (w.closes_at is None or w.closes_at > now)
         ]
     for wave in due:
-        with db.write() as session:
-            queued += _remind_wave(session, wave, settings, now, after)
+        try:
+            with db.write() as session:
+                queued += _remind_wave(session, wave, settings, now, after)
+        except OverLimit as exc:  # rolled back: nobody is counted as reminded
+            logger.warning("reminders of wave %s: %s", wave.id, exc.estimate.refusal())
     return queued
 
 
@@ -226,14 +247,19 @@ def _remind_wave(
                     urgent=False,
                 )
             )
+    check_cost(session, [(m.channel, m.recipient) for m in messages], now, settings)
     return enqueue_many(session, messages, now)
 
 
 # ---------------------------------------------------------------- criteria notices
 def queue_criteria_reminders_job(db: Database, settings: Settings, now: datetime) -> int:
     """Run the criteria notices' reminders (bot/criteria/service.py)."""
-    with db.write() as session:
-        return queue_criteria_reminders(session, now, settings)
+    try:
+        with db.write() as session:
+            return queue_criteria_reminders(session, now, settings)
+    except OverLimit as exc:  # rolled back: nobody is counted as reminded
+        logger.warning("criteria reminders: %s", exc.estimate.refusal())
+        return 0
 
 
 # ---------------------------------------------------------------- housekeeping
@@ -247,5 +273,6 @@ def housekeeping(db: Database, settings: Settings, now: datetime) -> int:
     with db.write() as session:
         purged = outbox_repo.purge_finished(session, now - OUTBOX_RETENTION)
         conversations.prune_processed(session, now - DELIVERY_IDS_RETENTION)
+        usage_repo.forget_sessions(session, now)  # ended sessions decide nothing any more
     logger.info("housekeeping: %d outbox rows purged", purged)
     return 0

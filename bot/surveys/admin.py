@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from bot.channels.capabilities import BotIdentity, capabilities
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import Button, Reply
+from bot.settings import Settings
 from bot.texts import t
+from bot.usage.cost import Estimate, OverLimit, check
 from storage.repositories import people, responses, school, surveys, waves
 from storage.repositories.outbox import NewMessage, enqueue_many
 from storage.repositories.waves import WaveInfo
@@ -65,6 +67,7 @@ class OpenedWave:
     # Class groups not invited because the bot's chat link is unknown yet; they are invited
     # when the running bot reports its identity (`invite_waiting_groups`).
     groups_waiting: int = 0
+    cost: Estimate | None = None  # paid messages on billed channels, when settings were given
 
 
 def sync_surveys(session: Session, directory: Path | None = None) -> list[str]:
@@ -177,12 +180,19 @@ def invitation_reply(lang: str, wave: WaveInfo) -> Reply:
 
 
 def open_wave(
-    session: Session, wave_id: int, now: datetime, me: BotIdentity | None = None
+    session: Session,
+    wave_id: int,
+    now: datetime,
+    me: BotIdentity | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> OpenedWave:
     """Open a wave and queue one invitation per member account (never twice: keyed rows).
 
     Bound class groups get an invitation with a link to the bot's chat, which needs the bot's
     identity (`me`, bot/members/identity.py); without it they are counted in `groups_waiting`.
+    With `settings`, the invitations' cost on billed channels is estimated, and a wave whose
+    invitations would pass the monthly limit of paid messages is not opened (WaveError).
     """
     wave = waves.get_wave(session, wave_id)
     if wave is None:
@@ -207,11 +217,17 @@ def open_wave(
         for r in people.recipients(session, list(wave.class_ids), wave.audience)
         if not _is_local(r.channel)
     ]
+    cost = None
+    if settings is not None:
+        try:
+            cost = check(session, [(m.channel, m.recipient) for m in messages], now, settings)
+        except OverLimit as exc:
+            raise WaveError(exc.estimate.refusal()) from None
     count = enqueue_many(session, messages, now)
     link = me.group_chat_link if me else ""
     if link:
-        return OpenedWave(wave, count + _group_invitations(session, wave, now, link))
-    return OpenedWave(wave, count, groups_waiting=_bound_groups(session, wave))
+        return OpenedWave(wave, count + _group_invitations(session, wave, now, link), cost=cost)
+    return OpenedWave(wave, count, groups_waiting=_bound_groups(session, wave), cost=cost)
 
 
 def _is_local(channel: str) -> bool:

@@ -3,9 +3,12 @@
 Real outbox sender, real pacing, real viberbot over HTTP to tests/fake_viber.py on 127.0.0.1.
 Prints requests made (target ceil(N/300)), seconds, duplicates (target 0) and status-12 answers
 (target 0). Then simulates a survey wave in Viber (families join, one invitation each, they
-answer through keyboards) and prints the messages Viber charges per completed survey.
+answer through keyboards) and prints the messages Viber charges per completed survey. Last, a
+wave as Viber bills it (300 families, 70 % answer, one reminder, one criteria notice): paid
+(chatbot-initiated) and free messages against the naive count where every message is paid.
 
     .venv/bin/python scripts/bench/viber_broadcast.py [--subscribers 10000] [--families 10]
+        [--wave-families 300] [--answer-rate 0.7]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.delivery.outbox import OutboxSender  # noqa: E402
 from bot.engine.buttons import ButtonKind, encode  # noqa: E402
 from bot.engine.events import Button, Reply  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.usage.cost import estimate, usage_report  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Identity, Membership, Person  # noqa: E402
@@ -186,10 +190,111 @@ async def survey_wave(families: int, workdir: Path) -> dict[str, float | int]:
     }
 
 
+def _families(db: Database, class_id: int, n: int, now: datetime) -> list[str]:
+    """n parents who joined weeks ago: subscribed, but no session open."""
+    ids = [f"family-{i:04d}" for i in range(n)]
+    with db.write() as session:
+        first = (session.scalar(select(Person.id).order_by(Person.id.desc())) or 0) + 1
+        person_ids = list(range(first, first + n))
+        session.execute(
+            insert(Person),
+            [
+                {"id": p, "display_name": f"P{p}", "language": "uk", "consent_at": now}
+                for p in person_ids
+            ],
+        )
+        session.execute(
+            insert(Identity),
+            [
+                {"person_id": p, "channel": "viber", "external_id": u}
+                for p, u in zip(person_ids, ids, strict=True)
+            ],
+        )
+        session.execute(
+            insert(Membership),
+            [{"person_id": p, "class_id": class_id, "role": "parent"} for p in person_ids],
+        )
+    return ids
+
+
+def _queue(db: Database, ids: list[str], reply: Reply, key: str, now: datetime) -> None:
+    with db.write() as session:
+        enqueue_many(
+            session,
+            [
+                NewMessage("viber", u, {"reply": reply.to_json()}, f"{key}:{u}", urgent=False)
+                for u in ids
+            ],
+            now,
+        )
+
+
+async def billing_wave(families: int, answer_rate: float, workdir: Path) -> dict[str, float]:
+    """A survey wave as Viber bills it: invitations to every family (who joined weeks ago), 70 %
+    answer at once, one reminder two days later to the rest, a criteria notice on day 5. Every
+    message is classified when sent (session = free, chatbot-initiated = paid)."""
+    fake = FakeViber(TOKEN).start()
+    db_url = f"sqlite:///{workdir / 'billing.db'}"
+    upgrade(db_url)
+    db = Database(db_url)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a fake clock; one month holds the wave
+    world: ViberWorld = build_world(fake, db, _settings(db_url, fake, workdir), start)
+    ids = _families(db, world.class_id, families, start)
+    fake.subscribed.update(ids)
+    with db.read() as session:
+        before = estimate(session, [("viber", u) for u in ids], world.clock(), world.settings)
+    invitation = Reply(
+        "Нове опитування: «Анкета для батьків». Відповіді анонімні.",
+        buttons=((Button("📝 Пройти анкету", encode(ButtonKind.START_SURVEY, world.wave_id)),),),
+    )
+    _queue(db, ids, invitation, "inv", world.clock())
+    await world.deliver()
+    answering = ids[: round(families * answer_rate)]
+    for n, user_id in enumerate(answering):
+        user = world.user(user_id, "Батьки")
+        await user.press("Пройти анкету")
+        for label in ("Так, завжди", "Іноді", "з сайту школи", "Готово", "Частково", "Зовсім ні"):
+            await user.press(label)
+        await user.send_text(str(1 + n % 4))
+        await user.press("Пропустити")
+        await user.press("Надіслати")
+    world.clock.advance(2 * 86400)  # the one reminder, to who has not answered
+    reminder = Reply(
+        "Нагадування: «Анкета для батьків» чекає на вас.",
+        buttons=((Button("📝 Пройти анкету", encode(ButtonKind.START_SURVEY, world.wave_id)),),),
+    )
+    _queue(db, ids[len(answering) :], reminder, "rem", world.clock())
+    await world.deliver()
+    world.clock.advance(3 * 86400)  # the criteria notice of the week
+    enqueue_parent_notice(db, [world.class_id], NOTICE, "notice", world.clock())
+    await world.deliver()
+    with db.read() as session:
+        report = usage_report(session, world.settings, world.clock())
+    sent = len(fake.shown)
+    await world.parts.stop()
+    fake.stop()
+    db.dispose()
+    paid, free = report.month_initiated, report.month_session
+    return {
+        "families": families,
+        "answered": len(answering),
+        "estimate_invitations": before.paid,
+        "sent": sent,
+        "paid": paid,
+        "free": free,
+        "naive_paid": paid + free,
+        "paid_per_family": round(paid / families, 2),
+        "cost": round(paid * world.settings.viber_price_per_message, 2),
+        "naive_cost": round((paid + free) * world.settings.viber_price_per_message, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--families", type=int, default=10)
+    parser.add_argument("--wave-families", type=int, default=300)
+    parser.add_argument("--answer-rate", type=float, default=0.7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         b = asyncio.run(broadcast(args.subscribers, Path(tmp)))
@@ -206,6 +311,17 @@ def main() -> None:
             f"  messages sent per completed survey: {w['per_completed_survey']} "
             "(invitation + intro + questions + review + thanks + menu)"
         )
+        c = asyncio.run(billing_wave(args.wave_families, args.answer_rate, Path(tmp)))
+        print(
+            f"billing: a wave to {c['families']} families, {c['answered']} answer "
+            f"(estimate before sending the invitations: {c['estimate_invitations']} paid)"
+        )
+        print(f"  messages sent:       {c['sent']}")
+        print(f"  paid (initiated):    {c['paid']} = {c['paid_per_family']} per family (goal <= 3)")
+        print(f"  free (in a session): {c['free']}")
+        ratio = c["paid"] / max(c["naive_paid"], 1)
+        print(f"  naive (all paid):    {c['naive_paid']}; ratio paid/naive {ratio:.2f}")
+        print(f"  cost at the price:   {c['cost']} vs naive {c['naive_cost']}")
 
 
 if __name__ == "__main__":

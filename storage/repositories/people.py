@@ -15,6 +15,7 @@ from storage.models import (
     GroupBinding,
     Identity,
     Membership,
+    MessengerSession,
     Notice,
     NoticeDelivery,
     NoticeQuestion,
@@ -159,6 +160,12 @@ def forget(session: Session, person_id: int) -> None:
         .values(target_id=None, target_name=FORGOTTEN)
     )
     session.execute(delete(ReportRequest).where(ReportRequest.person_id == person_id))
+    for channel, external_id in identities:  # when their free messaging session ends
+        session.execute(
+            delete(MessengerSession).where(
+                MessengerSession.channel == channel, MessengerSession.external_id == external_id
+            )
+        )
     for model in (NoticeDelivery, ReminderLog, Completion, Draft, Membership, Identity):
         session.execute(delete(model).where(model.person_id == person_id))
     session.execute(delete(Person).where(Person.id == person_id))

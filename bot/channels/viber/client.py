@@ -28,7 +28,8 @@ from viberbot.api.api_request_sender import ApiRequestSender
 from viberbot.api.bot_configuration import BotConfiguration
 from viberbot.api.consts import VIBER_BOT_USER_AGENT
 from viberbot.api.message_sender import MessageSender
-from viberbot.api.messages import FileMessage, TextMessage
+from viberbot.api.messages import FileMessage, PictureMessage, TextMessage
+from viberbot.api.messages.typed_message import TypedMessage
 from viberbot.api.viber_requests import (
     ViberConversationStartedRequest,
     ViberDeliveredRequest,
@@ -40,7 +41,7 @@ from viberbot.api.viber_requests import (
     create_request,
 )
 
-from bot.channels.viber.keyboard import MIN_API_VERSION, Rendered
+from bot.channels.viber.keyboard import MIN_API_VERSION, Media, Rendered
 from bot.channels.viber.webhook import viber_routes
 from bot.logging_setup import redact, register_secret
 
@@ -205,6 +206,28 @@ class ViberClient:
             min_api_version=min_api_version if rendered.keyboard else None,
         )
 
+    @staticmethod
+    def media_message(media: Media) -> TypedMessage:
+        if media.kind == "picture":
+            return PictureMessage(media=media.url, text="")
+        return FileMessage(media=media.url, size=media.size, file_name=media.name[:256])
+
+    async def send_media(self, receiver: str, media: Media) -> str:
+        """A picture or file message (by URL) to one subscriber; returns the message token."""
+        token = await self._call(
+            self._messages.send_message,
+            receiver,
+            self._config.name,
+            self._config.avatar,
+            self.media_message(media),
+        )
+        return str(token)
+
+    async def broadcast_media(self, receivers: list[str], media: Media) -> BroadcastAnswer:
+        if not 0 < len(receivers) <= BROADCAST_MAX:
+            raise ValueError(f"broadcast takes 1..{BROADCAST_MAX} receivers")
+        return await self._call(self._broadcast, receivers, self.media_message(media))
+
     def _sender_info(self) -> dict[str, str]:
         info = {"name": self._config.name}
         if self._config.avatar:
@@ -223,7 +246,7 @@ class ViberClient:
         )
         return str(token)
 
-    def _broadcast(self, receivers: list[str], message: TextMessage) -> BroadcastAnswer:
+    def _broadcast(self, receivers: list[str], message: TypedMessage) -> BroadcastAnswer:
         payload = message.to_dict()
         payload.update(
             {

@@ -98,7 +98,10 @@ class ViberAdapter:
         self.signing_key = client.signing_key
         self.service = ChatService(db, settings, clock)
         # The same engine and storage, but replies come back instead of going to the outbox.
-        self.welcome_service = ChatService(db, settings, clock, outbox_channels=frozenset())
+        # Opening the chat is not writing: the welcome is free and opens no session.
+        self.welcome_service = ChatService(
+            db, settings, clock, outbox_channels=frozenset(), opens_sessions=False
+        )
         self.max_pending = max_pending
         self.wake = wake  # the outbox sender: replies were queued, send them now
         self._tasks: set[asyncio.Task[None]] = set()

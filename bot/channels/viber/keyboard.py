@@ -41,12 +41,86 @@ _HINTS = {
 
 
 @dataclass(frozen=True)
+class Media:
+    """A picture or file message sent before the text: Viber takes them by public URL only."""
+
+    kind: str  # "picture" | "file"
+    url: str
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """One Viber message, ready for viberbot's TextMessage."""
+    """One Viber message, ready for viberbot's TextMessage (and its media message, if any)."""
 
     text: str
     keyboard: dict[str, Any] | None = None
     tracking_data: str = ""
+    media: Media | None = None
+
+
+# Viber's rules for media messages: pictures JPEG/PNG about 1 MB; files up to 50 MB, and a list
+# of extensions it refuses (executables and scripts).
+MAX_PICTURE = 1024 * 1024
+MAX_FILE = 50 * 1024 * 1024
+PICTURE_TYPES = ("image/jpeg", "image/png")
+REFUSED_EXTENSIONS = frozenset(
+    [
+        "apk",
+        "app",
+        "bat",
+        "bin",
+        "cmd",
+        "com",
+        "command",
+        "cpl",
+        "csh",
+        "dll",
+        "dmg",
+        "exe",
+        "gadget",
+        "inf1",
+        "ins",
+        "inx",
+        "ipa",
+        "isu",
+        "job",
+        "jse",
+        "ksh",
+        "lnk",
+        "msc",
+        "msi",
+        "msp",
+        "mst",
+        "osx",
+        "out",
+        "paf",
+        "pif",
+        "prg",
+        "ps1",
+        "reg",
+        "rgs",
+        "run",
+        "scr",
+        "sct",
+        "sh",
+        "shb",
+        "shs",
+        "u3",
+        "vb",
+        "vbe",
+        "vbs",
+        "vbscript",
+        "workflow",
+        "ws",
+        "wsf",
+    ]
+)
+_LINK_NOTES = {
+    "uk": "📎 Viber не пересилає такий файл, тож ось посилання: {name} — {url}",
+    "en": "📎 Viber does not carry this kind of file, so here is a link: {name} — {url}",
+}
 
 
 @dataclass(frozen=True)
@@ -161,12 +235,30 @@ def tracking_data(position: str, numbered: tuple[str, ...]) -> str:
     return raw
 
 
+def media_of(reply: Reply) -> tuple[Media | None, str]:
+    """The reply's file as a Viber media message, or (None, a line with the link) when Viber
+    refuses that file; (None, "") without a linked file."""
+    file = reply.file
+    if file is None or not file.url.startswith("https://"):
+        return None, ""
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+    if file.mime in PICTURE_TYPES and 0 < file.size <= MAX_PICTURE:
+        return Media("picture", file.url, file.name, file.size), ""
+    if extension and extension not in REFUSED_EXTENSIONS and 0 < file.size <= MAX_FILE:
+        return Media("file", file.url, file.name, file.size), ""
+    note = _LINK_NOTES[_language(reply.text)].format(name=file.name, url=file.url)
+    return None, note
+
+
 def render(reply: Reply) -> Rendered | None:
     """How Viber shows `reply`; None when Viber should send nothing (an echo edit)."""
     if is_echo(reply):
         return None
     text, numbered = fallback_text(reply)
-    return Rendered(text, keyboard(reply), tracking_data(reply.position, numbered))
+    media, note = media_of(reply)
+    if note:
+        text = _cut(f"{text}\n\n{note}", MAX_TEXT)
+    return Rendered(text, keyboard(reply), tracking_data(reply.position, numbered), media)
 
 
 def merge(replies: list[Reply]) -> Reply | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from bot.channels.keyed_locks import KeyedLocks
@@ -26,7 +27,7 @@ from bot.channels.viber.client import (
     ViberError,
     ViberHttpError,
 )
-from bot.channels.viber.keyboard import Rendered, render
+from bot.channels.viber.keyboard import Media, Rendered, render
 from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
 from bot.engine.events import Reply
 
@@ -68,7 +69,7 @@ def _error_result(exc: ViberError) -> Result:
 
 def _plain(rendered: Rendered) -> Rendered:
     """The same message without a keyboard: numbered text any client can answer."""
-    return Rendered(rendered.text, None, rendered.tracking_data)
+    return Rendered(rendered.text, None, rendered.tracking_data, rendered.media)
 
 
 def reply_of(payload: dict[str, Any]) -> Reply | None:
@@ -115,16 +116,49 @@ class ViberTransport:
             return {d.id: Result(Outcome.FAILED, error="no reply in payload") for d in group}
         rendered = render(reply)
         if rendered is None:  # an echo edit: Viber cannot edit, and it would cost a message
-            return {d.id: Result(Outcome.SENT) for d in group}
+            return {d.id: Result(Outcome.SENT, parts=0) for d in group}
         receivers = list(dict.fromkeys(d.recipient for d in group))  # once each, in order
         by_receiver: dict[str, Result] = {}
+        if rendered.media is not None:
+            # The picture or file first, then the text with the keyboard (Viber shows the
+            # keyboard of the latest message). Whoever did not get the file gets no text yet:
+            # the retry sends both.
+            got_media = await self._media(receivers, rendered.media)
+            failed = {r: res for r, res in got_media.items() if res.outcome is not Outcome.SENT}
+            by_receiver.update(failed)
+            receivers = [r for r in receivers if r not in by_receiver]
         for start in range(0, len(receivers), BROADCAST_MAX):
             chunk = receivers[start : start + BROADCAST_MAX]
             if len(chunk) == 1:
                 by_receiver[chunk[0]] = await self._send_one(chunk[0], rendered)
             else:
                 by_receiver.update(await self._broadcast(chunk, rendered))
+            if rendered.media is not None:
+                for r in chunk:  # two messages each: the file and the text
+                    by_receiver[r] = replace(by_receiver[r], parts=2)
         return {d.id: by_receiver[d.recipient] for d in group}
+
+    async def _media(self, receivers: list[str], media: Media) -> dict[str, Result]:
+        results: dict[str, Result] = {}
+        for start in range(0, len(receivers), BROADCAST_MAX):
+            chunk = receivers[start : start + BROADCAST_MAX]
+            try:
+                if len(chunk) == 1:
+                    token = await self.client.send_media(chunk[0], media)
+                    results[chunk[0]] = Result(Outcome.SENT, message_id=token)
+                    continue
+                answer = await self.client.broadcast_media(chunk, media)
+            except ViberError as exc:
+                results.update(dict.fromkeys(chunk, _error_result(exc)))
+                continue
+            for receiver in chunk:
+                failure = answer.failed.get(receiver)
+                results[receiver] = (
+                    Result(Outcome.SENT, message_id=answer.message_id)
+                    if failure is None
+                    else _status_result(*failure, whole_request=False)
+                )
+        return results
 
     async def _send_one(self, receiver: str, rendered: Rendered) -> Result:
         try:
