@@ -69,7 +69,7 @@ class ViberComponent:
         self.routes: list[BaseRoute] = list(self.parts.routes)
 
     async def start(self) -> None:
-        pass
+        self.parts.adapter.start_worker()
 
     async def on_listening(self) -> None:
         from bot.channels.viber.setup import register_webhook

@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute
 
 from bot.context import AppContext
 from bot.conversation.service import ChatService
+from bot.delivery.budget import SharedBudget
 from bot.delivery.contract import Transport
 from bot.delivery.outbox import AfterSent, OutboxSender
 from bot.logging_setup import register_secret
@@ -108,7 +109,12 @@ async def serve(
         for component in components:
             transports.update(component.transports)
         rt.sender = OutboxSender(
-            app_ctx.db, transports, settings, clock=app_ctx.clock, after_sent=rt.after_sent
+            app_ctx.db,
+            transports,
+            settings,
+            clock=app_ctx.clock,
+            after_sent=rt.after_sent,
+            budget=SharedBudget(),  # every process on the database paces together
         )
         tasks.append(asyncio.create_task(rt.sender.run_forever(stop), name="outbox"))
         routes = [r for c in components for r in c.routes]

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from bot.delivery.budget import SharedBudget
 from bot.delivery.contract import Delivery, Outcome, Result, Transport
 from bot.delivery.pacing import ChannelPacer
 from bot.settings import Settings
@@ -106,6 +107,7 @@ class OutboxSender:
         max_attempts: int = MAX_ATTEMPTS,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        budget: SharedBudget | None = None,
     ) -> None:
         self.db = db
         self.transports = dict(transports)
@@ -116,6 +118,8 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.lease = lease
         self.rng = rng or random.Random()
+        # Shared with the other processes on this database (several `classpulse run`).
+        self.budget = budget
         self.pacers = {name: ChannelPacer(t.limits) for name, t in self.transports.items()}
         self._wake = asyncio.Event()
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -203,13 +207,19 @@ class OutboxSender:
         now = self.clock()
         pacer = self.pacers[channel]
         quiet = self.settings.in_quiet_hours(now)
+        now_ts = now.timestamp()
+        booking = None
+        if self.budget is not None:  # lock the shared pace first: claims are booked in turn
+            booking = self.budget.open(session, channel, pacer, [], now_ts)
         candidates = repo.due_messages(
             session, channel, now, limit=budget * 3, include_non_urgent=not quiet
         )
+        if self.budget is not None and booking is not None:
+            chats = [(r.recipient, transport.is_group(r.recipient)) for r in candidates]
+            self.budget.sync(session, booking, chats)
         chosen: list[repo.QueuedMessage] = []
         per_chat: dict[str, int] = {}
         later: dict[int, datetime] = {}
-        now_ts = now.timestamp()
         for row in candidates:
             if len(chosen) >= budget:
                 break
@@ -226,6 +236,10 @@ class OutboxSender:
             chosen.append(row)
         repo.claim(session, [r.id for r in chosen], now + self.lease)
         repo.reschedule(session, later)
+        if self.budget is not None and booking is not None:
+            requests = len(self._batches(chosen, transport.limits.batch_size))
+            chats = [(r.recipient, transport.is_group(r.recipient)) for r in chosen]
+            self.budget.book(session, booking, chats, requests, now_ts)
         return chosen
 
     @staticmethod

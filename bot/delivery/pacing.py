@@ -8,6 +8,7 @@ so tests drive the pacing with a fake clock and never sleep.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from bot.delivery.contract import ChannelLimits
@@ -51,6 +52,9 @@ class ChannelPacer:
     slowed_until: float = float("-inf")
     _global: Gate = field(init=False)
     _chats: dict[str, Gate] = field(default_factory=dict, init=False)
+    # Overall slots booked in the shared budget (bot/delivery/budget.py): no request before
+    # its slot. Empty without a shared budget.
+    _slots: deque[float] = field(default_factory=deque, init=False)
 
     def __post_init__(self) -> None:
         self._global = Gate(self._global_interval(1.0))
@@ -67,7 +71,15 @@ class ChannelPacer:
         """Book the next overall slot and return its time."""
         if now >= self.slowed_until and self._global.interval != self._global_interval(1.0):
             self._global.interval = self._global_interval(1.0)
-        return self._global.reserve(now)
+        at = self._global.reserve(now)
+        if self._slots:
+            at = max(at, self._slots.popleft())
+            self._global.tat = max(self._global.tat, at + self._global.interval)
+        return at
+
+    def use_slots(self, slots: list[float]) -> None:
+        """The overall slots of the next round (booked by every process together)."""
+        self._slots = deque(slots)
 
     def slow_down(self, now: float, seconds: float) -> None:
         """A 429: halve the overall rate for a while (at least MIN_SLOW_SECONDS)."""
