@@ -161,18 +161,43 @@ async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
             raise RuntimeError(f"{task.get_name()} stopped") from task.exception()
 
 
-def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
-    from bot.channels.webapp import build_app
+# The web server's limits (bodies are bounded in bot/channels/webapp.py).
+MAX_CONNECTIONS = 500  # open connections; beyond, the oldest still sending headers is closed
+HEADER_SECONDS = 10.0  # a request's headers must arrive within this
+KEEP_ALIVE_SECONDS = 5
+MAX_HEADER_BYTES = 16 * 1024
 
+
+def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
+    from bot.channels.webapp import build_app, guarded_protocol
+
+    _raise_open_files_limit(MAX_CONNECTIONS + 512)
     config = uvicorn.Config(
         build_app(routes),
         host=settings.webhook_host,
         port=settings.webhook_port,
+        http=guarded_protocol(MAX_CONNECTIONS, HEADER_SECONDS),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_config=None,  # our logging (with redaction) stays in charge
         access_log=False,  # access lines carry nothing useful, and paths may carry ids
         lifespan="off",
     )
     return _Server(config)
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Connections, the database pool and the Bot API's pool all need file descriptors; the
+    usual soft limit (1024) is below what the caps above allow."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):
+        logger.warning("could not raise the open files limit")
 
 
 class _Server(uvicorn.Server):

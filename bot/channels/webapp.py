@@ -50,7 +50,7 @@ class BodyTooSlow(Exception):
 
 
 async def read_limited(
-    request: Request, limit: int = MAX_BODY, seconds: float = BODY_SECONDS
+    request: Request, limit: int = MAX_BODY, seconds: float | None = None
 ) -> bytes:
     """The body, refusing as soon as it grows past `limit` (BodyTooLarge) or takes longer
     than `seconds` to arrive (BodyTooSlow)."""
@@ -69,7 +69,7 @@ async def read_limited(
             chunks.append(chunk)
 
     try:
-        await asyncio.wait_for(read(), timeout=seconds)
+        await asyncio.wait_for(read(), timeout=seconds or BODY_SECONDS)
     except TimeoutError:
         raise BodyTooSlow from None
     return b"".join(chunks)
@@ -152,3 +152,67 @@ async def healthz(request: Request) -> Response:
 def build_app(routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The web app: `/healthz` plus the channels' webhook routes."""
     return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])
+
+
+# ---------------------------------------------------------------- the server's own limits
+def guarded_protocol(
+    max_connections: int = 500, header_seconds: float = 10.0
+) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with what it lacks against slowloris: a deadline for a request's
+    headers (uvicorn has none before the first request), and a cap on open connections that
+    closes the oldest one still waiting for its headers (a genuine client sends them at once)
+    rather than refusing the newcomer."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+        _born = 0.0
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._born = self.loop.time()
+            self._arm()
+            if len(self.connections) > max_connections:
+                waiting = [
+                    c
+                    for c in self.connections
+                    if isinstance(c, GuardedH11Protocol) and c._waiting_for_headers()
+                ]
+                victim = min(waiting, key=lambda c: c._born) if waiting else self
+                victim.transport.close()
+
+        def _waiting_for_headers(self) -> bool:
+            return self.conn.their_state is h11.IDLE and (
+                self.cycle is None or self.cycle.response_complete
+            )
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(header_seconds, self._headers_late)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_late(self) -> None:
+            self._header_timer = None
+            if self._waiting_for_headers() and not self.transport.is_closing():
+                self.transport.close()
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if not self._waiting_for_headers():
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if self._waiting_for_headers() and not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return GuardedH11Protocol

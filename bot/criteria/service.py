@@ -32,6 +32,7 @@ from bot.criteria.rendering import (
     notice_view,
 )
 from bot.delivery.contract import Delivery, Result
+from bot.files import private_dir, private_file
 from bot.settings import Settings
 from storage.models import SCHOOL_WIDE_ROLES
 from storage.repositories import criteria as repo
@@ -134,11 +135,12 @@ def store_file(source: Path, settings: Settings) -> NoticeFile:
     if not data.startswith(_MAGIC[suffix]):
         raise PublishError("cr_file_type", name=source.name)
     digest = hashlib.sha256(data).hexdigest()
-    target_dir = Path(settings.data_dir) / "notices"
-    target_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(settings.data_dir))
+    target_dir = private_dir(Path(settings.data_dir) / "notices")
     target = target_dir / f"{digest[:32]}{suffix}"
     if not target.exists():
         shutil.copyfile(source, target)
+        private_file(target)
     return NoticeFile(source.name, mime, len(data), str(target.resolve()), digest)
 
 

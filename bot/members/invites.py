@@ -10,6 +10,7 @@ import qrcode
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import invite_links
+from bot.files import private_dir, private_file
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import SCHOOL_WIDE_ROLES
@@ -69,8 +70,9 @@ def create_invite(
     links = invite_links(code, settings.telegram_bot_username, settings.viber_bot_uri)
     telegram_link, viber_link, notes = links.telegram, links.viber, list(links.notes)
     qr_target = links.for_qr
-    qr_dir = settings.data_dir / "qr"
-    qr_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    qr_dir = private_dir(settings.data_dir / "qr")
     qr_path = qr_dir / f"invite-{code}.png"
     qrcode.make(qr_target).save(str(qr_path))
+    private_file(qr_path)
     return CreatedInvite(code, telegram_link, viber_link, qr_path, notes)
