@@ -172,3 +172,11 @@ def test_a_chat_paced_by_one_sender_is_held_back_for_the_other(db: Database, now
     with db.write() as session:
         budget.open(session, "chat", two, [("42", False)], ts)
     assert two.chat("42", False).ready_at(ts) > ts + 0.5
+
+
+def test_a_missed_shared_slot_is_dropped_not_sent_late() -> None:
+    pacer = ChannelPacer(LIMITS)
+    pacer.use_slots([100.0, 100.5])
+    assert not pacer.out_of_slots(100.3)  # 100.0 is missed (another process's turn now)
+    assert pacer.next_global(100.3) == 100.5
+    assert pacer.out_of_slots(100.6)  # nothing left: the rows wait for the next claim

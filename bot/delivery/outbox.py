@@ -181,6 +181,9 @@ class OutboxSender:
                     ready.append(row)
             if not ready:
                 continue
+            if pacer.out_of_slots(now_ts):  # the shared budget's slots of this round are gone
+                deferred.update((row.id, self.clock()) for row in ready)
+                continue
             wait = pacer.next_global(now_ts) - now_ts
             if wait > 0:
                 await self.sleep(wait)

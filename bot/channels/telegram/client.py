@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -128,7 +128,14 @@ class TelegramAdapter:
         self.wake = wake
         self.webhook = bool(settings.telegram_webhook_url)
         self.poll_timeout = poll_timeout
-        self.webhook_secret = reveal(settings.telegram_webhook_secret) or secrets.token_urlsafe(32)
+        # Every process behind a load balancer must check the same secret: without a
+        # configured one, it is derived from the token (whoever has the token owns the bot).
+        self.webhook_secret = (
+            reveal(settings.telegram_webhook_secret)
+            or hashlib.sha256(
+                b"classpulse-webhook-secret:" + reveal(settings.telegram_bot_token).encode()
+            ).hexdigest()
+        )
         register_secret(reveal(settings.telegram_bot_token))
         register_secret(self.webhook_secret)
         base = settings.telegram_api_base_url.rstrip("/")
