@@ -103,7 +103,8 @@ async def serve(
     server: uvicorn.Server | None = None
     try:
         for component in components:
-            await component.start()
+            if not await _start_unless_stopped(component, stop):
+                return  # SIGTERM while it waited (e.g. for an unreachable Bot API)
             started.append(component)
         transports: dict[str, Transport] = {}
         for component in components:
@@ -141,6 +142,22 @@ async def serve(
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
         logger.info("stopped")
+
+
+async def _start_unless_stopped(component: Component, stop: asyncio.Event) -> bool:
+    """Start a component; False (and the start cancelled) if the stop signal comes first."""
+    starting = asyncio.create_task(component.start())
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait([starting, waiter], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if starting.done():
+        starting.result()  # raises what start() raised
+        return True
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
+    logger.info("stopped while %s was starting", component.name)
+    return False
 
 
 async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:

@@ -107,10 +107,14 @@ def test_an_unreachable_bot_api_at_start_is_waited_for(tmp_path: Path) -> None:
                 break
             if "waiting for the Bot API" in line:
                 seen.append(line)
-    finally:
-        proc.kill()
+        proc.terminate()  # SIGTERM ends the wait too
         proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert len(seen) == 2, "retries, saying what it waits for"
+    assert proc.returncode == 0
     assert all(REJECTED not in line for line in seen)
 
 

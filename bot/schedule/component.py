@@ -42,7 +42,10 @@ class SchedulerComponent:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._step()  # the first process starts its scheduler before `run` says "running"
+        try:  # the first process starts its scheduler before `run` says "running"
+            await self._step()
+        except Exception:
+            logger.exception("scheduler: could not start; trying again shortly")
         self._task = asyncio.create_task(self._keep(), name="scheduler-lease")
 
     async def _keep(self) -> None:
@@ -64,7 +67,11 @@ class SchedulerComponent:
                 # Jobs run in worker threads; the outbox sender lives on the event loop.
                 loop.call_soon_threadsafe(self.rt.wake)
 
-            self.scheduler = await start_scheduler(self.rt.app, wake=wake)
+            try:
+                self.scheduler = await start_scheduler(self.rt.app, wake=wake)
+            except Exception:
+                await self.lease.release()  # let another process try
+                raise
             logger.info("scheduler: this process runs the scheduled jobs")
         elif not held and self.scheduler is not None:
             await stop_scheduler(self.scheduler)
