@@ -87,6 +87,9 @@ class Inbox:
                 self._passes += 1
                 number = self._passes
                 rows: list[StoredUpdate] = []
+                # Idle only if nothing was in flight before the claim either: an update that
+                # finished during it may have made its chat's next update claimable.
+                busy_before = bool(self._tasks)
                 free = self.concurrency - len(self._tasks)
                 if free > 0:
                     try:
@@ -102,7 +105,7 @@ class Inbox:
                     self._tasks[task] = row
                     task.add_done_callback(self._done)
                 if not rows:
-                    if not self._tasks:
+                    if not self._tasks and not busy_before:
                         async with self._changed:
                             self._idle_pass = number
                             self._changed.notify_all()
