@@ -102,7 +102,7 @@ class ViberComponent:
             self.routes.append(files_route(rt.db, rt.settings, rt.clock))
 
     async def start(self) -> None:
-        pass
+        self.parts.adapter.start_worker()
 
     async def on_listening(self) -> None:
         from bot.channels.viber.client import ViberError

@@ -1,9 +1,20 @@
-"""Logging that never carries a token, a secret or an answer's content."""
+"""Logging that never carries a token, a secret or an answer's content.
+
+- Every handler's output is redacted as a whole (`RedactingFormatter`): the message, and the
+  traceback too (an exception's text may hold a token, e.g. PTB's InvalidToken).
+- Libraries that log payloads below INFO (telegram.* logs whole updates, with what a person
+  answered; httpx logs URLs with the bot token) are kept at or above a floor, whatever
+  LOG_LEVEL says.
+- The same message repeated (a flood of failing connections) is written at most
+  `RATE_BURST` times a minute, then counted (`RateLimitFilter`).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 
 # Telegram tokens (123456:AA...), `auth_token` fields in JSON bodies (viberbot logs whole payloads),
 # and X-Viber-Auth-Token headers.
@@ -43,6 +54,65 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """The whole formatted record (message and traceback) with secrets masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+RATE_WINDOW = 60.0
+RATE_BURST = 5
+
+
+class RateLimitFilter(logging.Filter):
+    """At most RATE_BURST records of one (logger, template) per RATE_WINDOW seconds; the next
+    record after a quiet window says how many were left out."""
+
+    def __init__(self, window: float = RATE_WINDOW, burst: int = RATE_BURST) -> None:
+        super().__init__()
+        self.window = window
+        self.burst = burst
+        self._seen: dict[tuple[str, str], tuple[float, int, int]] = {}  # start, shown, dropped
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        with self._lock:
+            start, shown, dropped = self._seen.get(key, (now, 0, 0))
+            if now - start >= self.window:
+                if dropped:
+                    record.msg = f"{record.msg} (and {dropped} more like it left out)"
+                start, shown, dropped = now, 0, 0
+            if shown >= self.burst:
+                self._seen[key] = (start, shown, dropped + 1)
+                return False
+            self._seen[key] = (start, shown + 1, dropped)
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+        return True
+
+
+# Loggers of libraries and the lowest level they may log at. telegram.* logs every update
+# (with the text a person sent) at DEBUG; httpx and httpcore log request URLs (with the bot
+# token) and headers; uvicorn, apscheduler and asyncio are only noisy below INFO.
+LIBRARY_FLOORS = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "hpack": logging.WARNING,
+    "uvicorn": logging.INFO,
+    "apscheduler": logging.INFO,
+    "asyncio": logging.INFO,
+    "viber": logging.WARNING,
+    "urllib3": logging.WARNING,
+    "requests": logging.WARNING,
+}
+
+
 def install_redaction(logger: logging.Logger | None = None) -> None:
     target = logger or logging.getLogger()
     if not any(isinstance(f, RedactingFilter) for f in target.filters):
@@ -52,13 +122,22 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
             handler.addFilter(RedactingFilter())
 
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=False
-    )
+    logging.basicConfig(level=level, format=FORMAT, force=False)
     install_redaction()
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not isinstance(handler.formatter, RedactingFormatter):
+            handler.setFormatter(RedactingFormatter(FORMAT))
+        if not any(isinstance(f, RateLimitFilter) for f in handler.filters):
+            handler.addFilter(RateLimitFilter())
+    wanted = logging.getLevelName(level) if isinstance(level, str) else level
+    wanted = wanted if isinstance(wanted, int) else logging.INFO
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, wanted))
     # Alembic narrates every plugin and migration at INFO; `db upgrade` says the result itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # viberbot logs whole payloads (with the auth token) at DEBUG and ERROR.

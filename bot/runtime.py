@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute
 
 from bot.context import AppContext
 from bot.conversation.service import ChatService
+from bot.delivery.budget import SharedBudget
 from bot.delivery.contract import Transport
 from bot.delivery.outbox import AfterSent, OutboxSender
 from bot.logging_setup import register_secret
@@ -102,13 +103,19 @@ async def serve(
     server: uvicorn.Server | None = None
     try:
         for component in components:
-            await component.start()
+            if not await _start_unless_stopped(component, stop):
+                return  # SIGTERM while it waited (e.g. for an unreachable Bot API)
             started.append(component)
         transports: dict[str, Transport] = {}
         for component in components:
             transports.update(component.transports)
         rt.sender = OutboxSender(
-            app_ctx.db, transports, settings, clock=app_ctx.clock, after_sent=rt.after_sent
+            app_ctx.db,
+            transports,
+            settings,
+            clock=app_ctx.clock,
+            after_sent=rt.after_sent,
+            budget=SharedBudget(),  # every process on the database paces together
         )
         tasks.append(asyncio.create_task(rt.sender.run_forever(stop), name="outbox"))
         routes = [r for c in components for r in c.routes]
@@ -137,6 +144,22 @@ async def serve(
         logger.info("stopped")
 
 
+async def _start_unless_stopped(component: Component, stop: asyncio.Event) -> bool:
+    """Start a component; False (and the start cancelled) if the stop signal comes first."""
+    starting = asyncio.create_task(component.start())
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait([starting, waiter], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if starting.done():
+        starting.result()  # raises what start() raised
+        return True
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
+    logger.info("stopped while %s was starting", component.name)
+    return False
+
+
 async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
     """Wait until uvicorn accepts connections (or fails to bind)."""
     while not server.started and not task.done():
@@ -155,18 +178,43 @@ async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
             raise RuntimeError(f"{task.get_name()} stopped") from task.exception()
 
 
-def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
-    from bot.channels.webapp import build_app
+# The web server's limits (bodies are bounded in bot/channels/webapp.py).
+MAX_CONNECTIONS = 500  # open connections; beyond, the oldest still sending headers is closed
+HEADER_SECONDS = 10.0  # a request's headers must arrive within this
+KEEP_ALIVE_SECONDS = 5
+MAX_HEADER_BYTES = 16 * 1024
 
+
+def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
+    from bot.channels.webapp import build_app, guarded_protocol
+
+    _raise_open_files_limit(MAX_CONNECTIONS + 512)
     config = uvicorn.Config(
         build_app(routes),
         host=settings.webhook_host,
         port=settings.webhook_port,
+        http=guarded_protocol(MAX_CONNECTIONS, HEADER_SECONDS),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_config=None,  # our logging (with redaction) stays in charge
         access_log=False,  # access lines carry nothing useful, and paths may carry ids
         lifespan="off",
     )
     return _Server(config)
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Connections, the database pool and the Bot API's pool all need file descriptors; the
+    usual soft limit (1024) is below what the caps above allow."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):
+        logger.warning("could not raise the open files limit")
 
 
 class _Server(uvicorn.Server):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +46,14 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives its -wal and -shm
+    files the database file's permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 class Database:
     """Owns the engine; hands out read sessions and write (immediate) transactions."""
 
@@ -55,7 +65,7 @@ class Database:
         kwargs: dict[str, Any] = {"hide_parameters": True}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite_file(Path(parsed.database))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True

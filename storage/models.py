@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -516,3 +517,44 @@ class FileLink(Base):
         ForeignKey("notices.id", ondelete="CASCADE"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxUpdate(Base):
+    """An inbound update stored before the platform is told it arrived (Telegram's offset
+    confirmed, a webhook answered 200), deleted once processed. `chat` orders a chat's updates:
+    they are processed one at a time, in id order; different chats concurrently."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(128))
+    chat: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A worker's claim: nobody else takes the row before this time (None: not claimed).
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index("ix_inbox_chat", "channel", "chat", "id"),
+    )
+
+
+class Lease(Base):
+    """A named role only one process may hold at a time (the Telegram poller, the scheduler),
+    until `expires_at` unless renewed."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class SendBudget(Base):
+    """The send pace shared by every process: per channel, the GCRA "theoretical arrival time"
+    (epoch seconds) of the whole channel (`key` = "*") and of each recently paced chat."""
+
+    __tablename__ = "send_budget"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

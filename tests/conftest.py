@@ -54,6 +54,11 @@ _pg_counter = itertools.count(1)
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not PG_URL:
+        # Several processes on one database is a PostgreSQL set-up (SQLite: one process).
+        pg_only = [i for i in items if i.get_closest_marker("pg_only") is not None]
+        if pg_only:
+            config.hook.pytest_deselected(items=pg_only)
+            items[:] = [i for i in items if i not in pg_only]
         return
     keep = [
         item
@@ -68,6 +73,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: checks SQLite-specific behaviour")
+    config.addinivalue_line("markers", "pg_only: runs in the PostgreSQL leg only")
     # A missing translation fails the test instead of quietly falling back to Ukrainian.
     set_strict(True)
 

@@ -50,6 +50,11 @@ SEND_METHODS = {
     "sendPhoto",
 }
 NOT_FOUND: dict[str, Any] = {"ok": False, "error_code": 404, "description": "Not Found"}
+CONFLICT: dict[str, Any] = {
+    "ok": False,
+    "error_code": 409,
+    "description": "Conflict: terminated by other getUpdates request",
+}
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -114,6 +119,8 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self.too_many = 0
+        self.conflicts = 0  # 409: getUpdates while another was running (HTTP front only)
+        self._polling = 0
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)  # for the HTTP front's threads
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
@@ -383,11 +390,22 @@ class FakeTelegram:
         return answer
 
     def request_blocking(self, method: str, params: dict[str, Any], poll_cap: float) -> Answer:
-        """One call, answered on a thread; long polls last at most `poll_cap` seconds."""
+        """One call, answered on a thread; long polls last at most `poll_cap` seconds. Two
+        getUpdates at once get 409, as Telegram answers a second poller."""
         if method == "getUpdates":
-            timeout = min(self._confirm(params), poll_cap)
-            self.wait_for_blocking(lambda: bool(self._updates), timeout)
-            return self._pending()
+            with self._lock:
+                if self._polling:
+                    self.conflicts += 1
+                    self.calls.append(Call("getUpdates", params, self.clock(), status=409))
+                    return 409, CONFLICT
+                self._polling += 1
+            try:
+                timeout = min(self._confirm(params), poll_cap)
+                self.wait_for_blocking(lambda: bool(self._updates), timeout)
+                return self._pending()
+            finally:
+                with self._lock:
+                    self._polling -= 1
         answer, held = self._call(method, params)
         if held:
             self.wait_for_blocking(lambda: not self._held, 3600.0)

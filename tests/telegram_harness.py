@@ -8,7 +8,7 @@ block is the bot after a restart. `running_bot(..., telegram_webhook_url=...)` i
 
 `await bot.settle()` returns once everything the test set going has been handled: webhook
 requests answered (their background work too), every update queued at the fake fetched by the
-long poll, PTB's update queue drained (state stored, replies queued in the outbox), and an
+long poll, the inbox drained (state stored, replies queued in the outbox), and an
 outbox round started after that found nothing due (what was sent is in the fake's chats). Each
 step awaits an event; nothing polls or sleeps. Tests then assert what the user sees.
 
@@ -164,8 +164,8 @@ class RunningBot:
                 await self.inbound.idle()
                 step = "the long poll fetching the queued updates"
                 await fake.wait_for(lambda: fake.unconfirmed_updates() == 0, None)
-                step = "PTB handling its update queue"
-                await self.adapter.application.update_queue.join()
+                step = "the inbox processing the stored updates"
+                await self.adapter.inbox.drained()
                 step = "the outbox sending what is due"
                 await self.sender.drained()
         except TimeoutError:

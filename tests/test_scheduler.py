@@ -237,3 +237,38 @@ def test_schedule_run_now_runs_one_job(
     assert len(school.outbox("digest")) == 1
     wrong = runner.invoke(main, ["schedule", "run-now", "everything"], obj=app)
     assert wrong.exit_code == 2 and "weekly-digest" in wrong.output
+
+
+def test_two_processes_on_one_database_run_one_scheduler(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    from bot.conversation.service import ChatService
+    from bot.runtime import Runtime
+    from bot.schedule.component import SchedulerComponent
+
+    clock = [now]
+    configured = settings.model_copy(update={"viber_auth_token": "not-a-real-token"})
+
+    def component(holder: str) -> SchedulerComponent:
+        rt = Runtime(
+            _app(configured, now), configured, db, lambda: clock[0], ChatService(db, configured)
+        )
+        made = SchedulerComponent(rt, renew_seconds=3600)
+        made.lease.holder = holder
+        return made
+
+    async def scenario() -> None:
+        one, two = component("one"), component("two")
+        await one.start()
+        await two.start()
+        assert one.scheduler is not None and one.scheduler.running
+        assert two.scheduler is None  # the jobs run in one process only
+        clock[0] = now + timedelta(seconds=25)  # "one" died 25 s ago without renewing
+        await two._step()
+        assert two.scheduler is not None and two.scheduler.running
+        await one._step()  # "one" comes back: it sees the lease taken and stops its jobs
+        assert one.scheduler is None
+        await one.stop()
+        await two.stop()
+
+    asyncio.run(scenario())

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+from bot.logging_setup import redact
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -155,6 +158,26 @@ def main(ctx: click.Context) -> None:
     ctx.obj = AppContext(settings=settings)
 
 
+def crash_line(exc: BaseException) -> str:
+    """Any exception as one line, secrets masked (a traceback would print a rejected token)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return redact(f"{type(exc).__name__}: {text}")[:300]
+
+
+def entry() -> None:
+    """The `classpulse` program: files private to their owner (the database, data/, QR codes
+    with invite codes, notices), and any crash as one line with secrets masked."""
+    os.umask(0o077)
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        logging.getLogger("classpulse").debug("crash", exc_info=True)  # redacted by the handler
+        click.echo(f"error: {crash_line(exc)}", err=True)
+        sys.exit(1)
+
+
 def echo_json(data: Any) -> None:
     import json
 
@@ -172,4 +195,14 @@ def __getattr__(name: str) -> Any:
 
 logger = logging.getLogger("classpulse")
 
-__all__ = ["COMMANDS", "AppContext", "LazyGroup", "echo_json", "fail", "logger", "main", "pass_app"]
+__all__ = [
+    "COMMANDS",
+    "AppContext",
+    "LazyGroup",
+    "echo_json",
+    "entry",
+    "fail",
+    "logger",
+    "main",
+    "pass_app",
+]

@@ -37,6 +37,7 @@ from bot.criteria.rendering import (
 )
 from bot.delivery.contract import Delivery, Result
 from bot.engine.events import FILE_REF_MARK, OutFile
+from bot.files.private import private_dir, private_file
 from bot.files.store import link_file, revoke_for_notices
 from bot.members.identity import bot_identity
 from bot.settings import Settings
@@ -146,11 +147,12 @@ def store_file(source: Path, settings: Settings) -> NoticeFile:
     if not data.startswith(_MAGIC[suffix]):
         raise PublishError("cr_file_type", name=source.name)
     digest = hashlib.sha256(data).hexdigest()
-    target_dir = Path(settings.data_dir) / "notices"
-    target_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(settings.data_dir))
+    target_dir = private_dir(Path(settings.data_dir) / "notices")
     target = target_dir / f"{digest[:32]}{suffix}"
     if not target.exists():
         shutil.copyfile(source, target)
+        private_file(target)
     return NoticeFile(source.name, mime, len(data), str(target.resolve()), digest)
 
 

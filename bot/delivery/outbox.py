@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from bot.delivery.budget import SharedBudget
 from bot.delivery.contract import Delivery, Outcome, Result, Transport
 from bot.delivery.pacing import ChannelPacer
 from bot.settings import Settings
@@ -150,6 +151,7 @@ class OutboxSender:
         max_attempts: int = MAX_ATTEMPTS,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        budget: SharedBudget | None = None,
     ) -> None:
         self.db = db
         self.transports = dict(transports)
@@ -160,6 +162,8 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.lease = lease
         self.rng = rng or random.Random()
+        # Shared with the other processes on this database (several `classpulse run`).
+        self.budget = budget
         self.pacers = {name: ChannelPacer(t.limits) for name, t in self.transports.items()}
         # Recipients not to send to until a time (a 429) or at all (unreachable), per channel.
         self._held: dict[str, dict[str, float]] = {name: {} for name in self.transports}
@@ -244,6 +248,9 @@ class OutboxSender:
                     ready.append(row)
             if not ready:
                 continue
+            if pacer.out_of_slots(now_ts):  # the shared budget's slots of this round are gone
+                deferred.update((row.id, self.clock()) for row in ready)
+                continue
             wait = pacer.next_global(now_ts) - now_ts
             if wait > 0:
                 await self.sleep(wait)
@@ -273,6 +280,10 @@ class OutboxSender:
         transport = lane.transport
         pacer = self.pacers[lane.channel]
         quiet = self.settings.in_quiet_hours(now)
+        now_ts = now.timestamp()
+        booking = None
+        if self.budget is not None:  # lock the shared pace first: claims are booked in turn
+            booking = self.budget.open(session, lane.channel, pacer, [], now_ts)
         candidates = repo.due_messages(
             session,
             lane.channel,
@@ -283,10 +294,12 @@ class OutboxSender:
         )
         # A chat's new messages before its echo edits (stable: the queue order otherwise).
         candidates.sort(key=_yields)
+        if self.budget is not None and booking is not None:
+            chats = [(r.recipient, transport.is_group(r.recipient)) for r in candidates]
+            self.budget.sync(session, booking, chats)
         chosen: list[repo.QueuedMessage] = []
         per_chat: dict[str, int] = {}
         later: dict[int, datetime] = {}
-        now_ts = now.timestamp()
         for row in candidates:
             if len(chosen) >= budget:
                 break
@@ -304,6 +317,10 @@ class OutboxSender:
             chosen.append(row)
         repo.claim(session, [r.id for r in chosen], now + self.lease)
         repo.reschedule(session, later)
+        if self.budget is not None and booking is not None:
+            requests = len(self._batches(chosen, transport.limits.batch_size))
+            chats = [(r.recipient, transport.is_group(r.recipient)) for r in chosen]
+            self.budget.book(session, booking, chats, requests, now_ts)
         return chosen
 
     @staticmethod

@@ -8,6 +8,7 @@ so tests drive the pacing with a fake clock and never sleep.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from bot.delivery.contract import ChannelLimits
@@ -17,6 +18,7 @@ from bot.delivery.contract import ChannelLimits
 SAFETY = 0.95
 SLOW_FACTOR = 0.5  # the overall rate after a 429, until the slow-down ends
 MIN_SLOW_SECONDS = 10.0
+LATE_SLOT = 0.05  # seconds a shared slot may be missed by and still be used
 
 
 class Gate:
@@ -54,6 +56,10 @@ class ChannelPacer:
     slowed_until: float = float("-inf")
     _global: Gate = field(init=False)
     _chats: dict[str, Gate] = field(default_factory=dict, init=False)
+    # Overall slots booked in the shared budget (bot/delivery/budget.py): no request before
+    # its slot. Empty without a shared budget.
+    _slots: deque[float] = field(default_factory=deque, init=False)
+    _shared: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self._global = Gate(self._global_interval(1.0))
@@ -70,7 +76,26 @@ class ChannelPacer:
         """Book the next overall slot and return its time."""
         if now >= self.slowed_until and self._global.interval != self._global_interval(1.0):
             self._global.interval = self._global_interval(1.0)
-        return self._global.reserve(now)
+        at = self._global.reserve(now)
+        if self._slots:
+            at = max(at, self._slots.popleft())
+            self._global.tat = max(self._global.tat, at + self._global.interval)
+        return at
+
+    def use_slots(self, slots: list[float]) -> None:
+        """The overall slots of the next round (booked by every process together)."""
+        self._slots = deque(slots)
+        self._shared = True
+
+    def out_of_slots(self, now: float) -> bool:
+        """With a shared budget: no slot left that is not already past. A slot missed by more
+        than LATE_SLOT seconds is dropped: sent late it would fall into another process's
+        slots and together they would exceed the rate."""
+        if not self._shared:
+            return False
+        while self._slots and self._slots[0] < now - LATE_SLOT:
+            self._slots.popleft()
+        return not self._slots
 
     def slow_down(self, now: float, seconds: float) -> None:
         """A 429: halve the overall rate for a while (at least MIN_SLOW_SECONDS)."""

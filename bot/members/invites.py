@@ -10,6 +10,7 @@ import qrcode
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import invite_links
+from bot.files.private import private_dir, private_file
 from bot.members.identity import bot_identity
 from bot.settings import Settings
 from storage.db import Database
@@ -71,8 +72,9 @@ def create_invite(
     links = invite_links(code, me.telegram_username, me.viber_uri)
     qr_path = None
     if links.for_qr:
-        qr_dir = settings.data_dir / "qr"
-        qr_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        qr_dir = private_dir(settings.data_dir / "qr")
         qr_path = qr_dir / f"invite-{code}.png"
         qrcode.make(links.for_qr).save(str(qr_path))
+        private_file(qr_path)
     return CreatedInvite(code, links.telegram, links.viber, qr_path, list(links.notes))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.channels.capabilities import capabilities
 from bot.engine.events import OutFile, Reply
+from bot.files.private import private_dir, private_file
 from bot.texts import t
 from storage.db import Database
 from storage.repositories import people
@@ -55,12 +56,13 @@ def render_report(report: Report, out_dir: Path, stem: str) -> RenderedReport:
         text = str(render(report, "text"))
         if report.respondents == 0:
             return RenderedReport(text, ())
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(out_dir)
         files = []
         for fmt, mime in (("png", "image/png"), ("xlsx", XLSX_MIME), ("docx", DOCX_MIME)):
             content = render(report, fmt)
             path = (out_dir / f"{stem}.{fmt}").resolve()
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
+            private_file(path)
             files.append(ReportFile(OutFile(str(path), path.name, mime), f"report_file_{fmt}"))
     return RenderedReport(text, tuple(files))
 

@@ -1,14 +1,26 @@
-"""The running Telegram bot: PTB's `Application` (long polling, or a webhook served by
-bot/channels/webapp.py), the command menu, and the hand-over of each update's event to the
-ChatService. Nothing is sent from here: replies are queued in the outbox by the transaction that
-stored the state, and the sender is woken."""
+"""The running Telegram bot: PTB's `Bot` (through an `Application`), our own long poll or a
+webhook served by bot/channels/webapp.py, the command menu, and the hand-over of each update's
+event to the ChatService. Nothing is sent from here: replies are queued in the outbox by the
+transaction that stored the state, and the sender is woken.
+
+No acknowledged update is lost: every update is stored in the inbox (bot/conversation/inbox.py)
+before Telegram hears it arrived (the next getUpdates offset, or the webhook's 200), and is
+processed from there, in order within a chat, exactly once even after a crash.
+
+Several processes on one database: only the holder of the lease "poller:telegram"
+(bot/leases.py) calls getUpdates (Telegram allows one poller per token: 409 otherwise); the
+others take over within the lease's ttl when it dies. Webhook mode needs no lease: any process
+may receive an update, and the inbox orders them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
-import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +31,8 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     Update,
 )
-from telegram.error import (
-    TelegramError,
-)
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.capabilities import TELEGRAM_USERNAME, IdentityReport
@@ -34,13 +44,27 @@ from bot.channels.telegram.inbound import (
     private_unreachable,
 )
 from bot.channels.telegram.transport import LIMITS, TelegramTransport
+from bot.conversation.inbox import Inbox, NewUpdate
 from bot.conversation.service import ChatService
 from bot.delivery.contract import ChannelLimits
+from bot.leases import Lease
 from bot.logging_setup import register_secret
 from bot.settings import Settings, reveal
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+
+POLLER_LEASE = "poller:" + CHANNEL
+LEASE_RETRY_SECONDS = 5.0  # how often a process without the poller lease tries to take it
+START_BACKOFF_CAP = 60.0
+POLL_BACKOFF_CAP = 30.0
+
+
+def update_chat(update: Update) -> str:
+    """The chat whose updates must be processed in order (the update itself if it has none)."""
+    chat = update.effective_chat
+    return str(chat.id) if chat is not None else f"u{update.update_id}"
+
 
 COMMANDS = {
     "uk": [
@@ -109,7 +133,14 @@ class TelegramAdapter:
         self.wake = wake
         self.webhook = bool(settings.telegram_webhook_url)
         self.poll_timeout = poll_timeout
-        self.webhook_secret = reveal(settings.telegram_webhook_secret) or secrets.token_urlsafe(32)
+        # Every process behind a load balancer must check the same secret: without a
+        # configured one, it is derived from the token (whoever has the token owns the bot).
+        self.webhook_secret = (
+            reveal(settings.telegram_webhook_secret)
+            or hashlib.sha256(
+                b"classpulse-webhook-secret:" + reveal(settings.telegram_bot_token).encode()
+            ).hexdigest()
+        )
         register_secret(reveal(settings.telegram_bot_token))
         register_secret(self.webhook_secret)
         base = settings.telegram_api_base_url.rstrip("/")
@@ -121,24 +152,30 @@ class TelegramAdapter:
             .request(request or HTTPXRequest(connection_pool_size=64))
             .get_updates_request(get_updates_request or HTTPXRequest())
         )
-        if self.webhook:
-            builder = builder.updater(None)  # updates arrive through bot/channels/webapp.py
+        # Updates arrive through our poll (`_poll`) or bot/channels/webapp.py, into the inbox.
+        builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self.transport = TelegramTransport(self.application.bot, limits)
         self.username = settings.telegram_bot_username
+        self.inbox = Inbox(db, CHANNEL, self.process_update)
+        self.poller_lease = Lease(
+            db, POLLER_LEASE, ttl=timedelta(seconds=max(20.0, poll_timeout + 10.0))
+        )
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._offset: int | None = None
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         app = self.application
-        await app.initialize()  # getMe
+        await self._until_reachable()  # getMe, retried while the Bot API cannot be reached
         self.username = app.bot.username
         if self.on_identity is not None:
             # Deep links (invites, group invitations) must name the bot that actually runs.
             await asyncio.to_thread(self.on_identity, *TELEGRAM_USERNAME, self.username)
         await self.set_commands()
-        await app.start()
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self.inbox.run(self._stop), name="tg-inbox"))
         if self.webhook:
             await app.bot.set_webhook(
                 self.settings.telegram_webhook_url,
@@ -147,31 +184,106 @@ class TelegramAdapter:
             )
             logger.info("telegram: webhook mode as @%s", self.username)
         else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES
+            self._tasks.append(asyncio.create_task(self._poll(), name="tg-poll"))
+            logger.info(
+                "telegram: long polling as @%s (when this process holds the lease)", self.username
             )
-            logger.info("telegram: long polling as @%s", self.username)
+
+    async def _until_reachable(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self.application.initialize()
+                return
+            except InvalidToken:
+                raise
+            except NetworkError as exc:  # TimedOut too; not a refused token
+                logger.warning(
+                    "telegram: waiting for the Bot API at %s (%s); retrying in %.0f s",
+                    self.settings.telegram_api_base_url,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, START_BACKOFF_CAP)
 
     async def stop(self) -> None:
-        app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        self._stop.set()
+        for task in self._tasks:
+            if task.get_name() == "tg-poll":
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.poller_lease.held and self._offset is not None:
+            # Confirm what is stored, so the next poller does not fetch it again.
+            with contextlib.suppress(TelegramError):
+                await self.application.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+        await self.poller_lease.release()
+        await self.application.shutdown()
+
+    # ------------------------------------------------------------ long polling
+    async def _poll(self) -> None:
+        """getUpdates while this process holds the poller lease; store, then confirm."""
+        bot = self.application.bot
+        backoff = 1.0
+        while not self._stop.is_set():
+            if not await self.poller_lease.hold():
+                self._offset = None  # whoever polls confirms; start from Telegram's view
+                await self._pause(LEASE_RETRY_SECONDS)
+                continue
+            try:
+                updates = await bot.get_updates(
+                    offset=self._offset,
+                    timeout=int(self.poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=self.poll_timeout + 5,
+                )
+            except InvalidToken:
+                raise
+            except Conflict:  # another poller (outside this database's processes?)
+                logger.warning("telegram: another getUpdates is running for this token")
+                await self._pause(LEASE_RETRY_SECONDS)
+                continue
+            except TelegramError as exc:
+                logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, POLL_BACKOFF_CAP)
+                continue
+            backoff = 1.0
+            if not updates:
+                continue
+            try:
+                await self.inbox.store(
+                    [NewUpdate(str(u.update_id), update_chat(u), u.to_dict()) for u in updates]
+                )
+            except Exception:  # not stored: not confirmed either, Telegram keeps them
+                logger.exception("telegram: could not store %d updates", len(updates))
+                await self._pause(backoff)
+                backoff = min(backoff * 2, POLL_BACKOFF_CAP)
+                continue
+            self._offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
 
     async def set_commands(self) -> None:
         await publish_commands(self.application.bot)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """A webhook payload (already authenticated by bot/channels/webapp.py) into PTB's queue."""
+        """A webhook payload (already authenticated by bot/channels/webapp.py) into the inbox;
+        the route answers 200 only once this returns (an exception: 500, Telegram retries)."""
         try:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # malformed: nothing to process, and no content in the log
             logger.warning("telegram: dropped a malformed webhook update")
             return
-        await self.application.update_queue.put(update)
+        if update is None or not isinstance(update.update_id, int):
+            logger.warning("telegram: dropped a webhook update without an update_id")
+            return
+        await self.inbox.store([NewUpdate(str(update.update_id), update_chat(update), data)])
 
     async def download_file(self, ref: str, dest: Path) -> Path:
         """Fetch a file a user sent (FileRef.ref) through base_file_url."""
@@ -179,11 +291,17 @@ class TelegramAdapter:
         return await file.download_to_drive(dest)
 
     # ------------------------------------------------------------ updates
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def process_update(self, data: dict[str, Any]) -> None:
+        """One stored update (the inbox calls this; an exception: it is retried)."""
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except Exception:
+            logger.warning("telegram: dropped a stored update that does not parse")
+            return
+        if update is None:
+            return
         try:
             await self._dispatch(update)
-        except Exception:
-            logger.exception("telegram: update %s could not be handled", update.update_id)
         finally:
             if update.callback_query is not None:
                 await self._answer(update)
@@ -208,6 +326,3 @@ class TelegramAdapter:
             await update.callback_query.answer()
         except TelegramError as exc:  # too old (a duplicate), or the network: harmless
             logger.debug("telegram: answerCallbackQuery failed: %s", exc.message)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        logger.error("telegram: %s", type(context.error).__name__ if context.error else "error")

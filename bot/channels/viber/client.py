@@ -362,7 +362,7 @@ def parse_callback(raw: bytes) -> Callback:
     """Parse a (signature-checked) body with viberbot's request types."""
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
         raise CallbackError("not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise CallbackError("no event")

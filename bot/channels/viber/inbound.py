@@ -1,9 +1,11 @@
 """Viber callbacks -> ChatService, receipts and counters.
 
-The webhook answers at once; the work happens in background tasks, one user at a time (in
-arrival order) so that two quick presses cannot overtake each other. The exception is
-`conversation_started`: its one welcome message must be the body of the answer, because a user
-who has only opened the chat cannot be sent anything yet (status 6).
+The webhook stores each callback in the inbox (bot/conversation/inbox.py) and only then
+answers 200; the work happens in the inbox's worker, one user at a time (in arrival order) so
+that two quick presses cannot overtake each other, and a callback acknowledged is processed even
+after a crash. The exception is `conversation_started`: its one welcome message must be the body
+of the answer, because a user who has only opened the chat cannot be sent anything yet (status
+6); it is processed before the answer, and Viber sends it again if that answer never came.
 
 Duplicates: Viber re-sends a callback it did not get 200 for. Messages and
 conversation_started go through ChatService, which keeps processed message tokens; receipts are
@@ -13,7 +15,9 @@ idempotent; `failed` is counted once per token and user.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -24,6 +28,7 @@ from bot.channels.viber.client import Callback, CallbackError, ViberClient, pars
 from bot.channels.viber.keyboard import merge, parse_tracking, render
 from bot.channels.viber.webhook import WebhookAnswer
 from bot.context import utc_now
+from bot.conversation.inbox import Inbox, NewUpdate
 from bot.conversation.service import ChatService
 from bot.engine.buttons import is_payload
 from bot.engine.events import EventKind, FileRef, IncomingEvent
@@ -104,9 +109,24 @@ class ViberAdapter:
         )
         self.max_pending = max_pending
         self.wake = wake  # the outbox sender: replies were queued, send them now
-        self._tasks: set[asyncio.Task[None]] = set()
         self._users = KeyedLocks()
         self._db_slots = asyncio.Semaphore(DB_WORKERS)
+        self.inbox = Inbox(db, CHANNEL, self.process_stored, clock)
+        self._stop = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    def start_worker(self) -> None:
+        """Process stored callbacks (started by `run`, or by the first callback)."""
+        if self._worker is None or self._worker.done():
+            self._stop.clear()
+            self._worker = asyncio.create_task(self.inbox.run(self._stop), name="viber-inbox")
+
+    async def stop_worker(self) -> None:
+        self._stop.set()
+        if self._worker is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
 
     # ------------------------------------------------------------ the route's side
     async def accept(self, raw: bytes) -> WebhookAnswer:
@@ -122,18 +142,35 @@ class ViberAdapter:
         if cb.event not in {"message", "subscribed", "unsubscribed", "delivered", "seen", "failed"}:
             logger.warning("viber: ignored an unknown event %r", cb.event)
             return WebhookAnswer(200)
-        if len(self._tasks) >= self.max_pending:
-            logger.warning("viber: %d callbacks pending, asking Viber to retry", len(self._tasks))
+        if self.inbox.in_flight >= self.max_pending:
+            logger.warning(
+                "viber: %d callbacks in progress, asking Viber to retry", self.max_pending
+            )
             return WebhookAnswer(503)
-        task = asyncio.create_task(self._process(cb))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        key = f"{cb.event}:{cb.message_token or uuid.uuid4().hex}:{cb.user_id}"
+        try:
+            await self.inbox.store([NewUpdate(key, cb.user_id, {"body": raw.decode("utf-8")})])
+        except Exception:  # not stored: Viber must send it again
+            logger.exception("viber: a %s callback could not be stored", cb.event)
+            return WebhookAnswer(500)
+        self.start_worker()
         return WebhookAnswer(200)
 
     async def drain(self) -> None:
-        """Wait for callbacks being processed (tests; graceful shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every stored callback is processed (tests; graceful shutdown)."""
+        if self._worker is not None and not self._worker.done():
+            await self.inbox.drained()
+
+    async def process_stored(self, payload: dict[str, object]) -> None:
+        """One stored callback (the inbox calls this)."""
+        body = payload.get("body")
+        if not isinstance(body, str):
+            return
+        try:
+            cb = parse_callback(body.encode("utf-8"))
+        except CallbackError:
+            return
+        await self._process(cb)
 
     # ------------------------------------------------------------ processing
     async def _welcome(self, cb: Callback) -> WebhookAnswer:
@@ -162,14 +199,10 @@ class ViberAdapter:
         return WebhookAnswer(200, self.client.welcome_body(rendered))
 
     async def _process(self, cb: Callback) -> None:
-        try:
-            async with self._users.hold([cb.user_id]):
-                await self._in_db(self._handle, cb)
-            if cb.event == "message" and self.wake is not None:
-                self.wake()
-        except Exception:
-            # Never the content: the event name is enough to find it in Viber's retries.
-            logger.exception("viber: a %s callback could not be processed", cb.event)
+        async with self._users.hold([cb.user_id]):
+            await self._in_db(self._handle, cb)
+        if cb.event == "message" and self.wake is not None:
+            self.wake()
 
     def _handle(self, cb: Callback) -> None:
         if cb.event == "message":

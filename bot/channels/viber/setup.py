@@ -43,6 +43,7 @@ class ViberParts:
 
     async def stop(self) -> None:
         await self.adapter.drain()
+        await self.adapter.stop_worker()
         self.client.close()
 
 

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels.webapp import MAX_BODY, BodyTooLarge, read_limited
+from bot.channels.webapp import MAX_BODY, BodyTooLarge, BodyTooSlow, read_limited
 
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 WEBHOOK_PATH = "/viber/webhook"
@@ -57,6 +57,8 @@ def viber_routes(sink: CallbackSink, path: str = WEBHOOK_PATH) -> list[Route]:
             raw = await read_limited(request, MAX_BODY)
         except BodyTooLarge:
             return Response(status_code=413)
+        except BodyTooSlow:
+            return Response(status_code=408)
         except ClientDisconnect:
             return Response(status_code=400)
         if not signature_ok(sink.signing_key, raw, request.headers.get(SIGNATURE_HEADER)):
