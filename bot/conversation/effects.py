@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.engine.core import Send
-from bot.engine.events import Reply
+from bot.engine.events import Outgoing, Reply
 from bot.settings import Settings
 from storage.db import Database
+from storage.repositories import people
+from storage.repositories.outbox import NewMessage
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,19 @@ def apply_effects(effects: list[Any], ctx: EffectContext, appliers: Mapping[type
 def send(effect: Send, ctx: EffectContext) -> None:
     """A message to another person: queued with the event's replies (ChatService)."""
     ctx.outgoing.append(effect)
+
+
+def outgoing_messages(session: Session, out: Outgoing, key: str) -> list[NewMessage]:
+    """One outbox row per reachable messenger account of the person `out` is for."""
+    return [
+        NewMessage(
+            channel=channel,
+            recipient=external_id,
+            payload={"reply": out.reply.to_json()},
+            idempotency_key=f"{key}:{channel}:{external_id}",
+            person_id=out.person_id,
+            kind=out.kind,
+            urgent=out.urgent,
+        )
+        for channel, external_id in people.reachable_identities(session, out.person_id)
+    ]

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from bot import engine
 from bot.channels.capabilities import OUTBOX_CHANNELS
 from bot.context import utc_now
-from bot.conversation.effects import Applier, EffectContext, EffectFailed, Job, apply_effects
+from bot.conversation.effects import (
+    Applier,
+    EffectContext,
+    EffectFailed,
+    Job,
+    apply_effects,
+    outgoing_messages,
+)
 from bot.conversation.world import DbWorld
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import Routes, Send, State, private_replies
@@ -284,22 +291,13 @@ class ChatService:
     def _enqueue_outgoing(
         self, session: Session, outgoing: list[Send], event_key: str, now: datetime
     ) -> None:
-        messages = []
-        for i, send in enumerate(outgoing):
-            out = send.outgoing
-            for channel, external_id in people.reachable_identities(session, out.person_id):
-                key = out.key or f"o:{event_key}:{i}"
-                messages.append(
-                    NewMessage(
-                        channel=channel,
-                        recipient=external_id,
-                        payload={"reply": out.reply.to_json()},
-                        idempotency_key=f"{key}:{channel}:{external_id}",
-                        person_id=out.person_id,
-                        kind=out.kind,
-                        urgent=out.urgent,
-                    )
-                )
+        messages = [
+            message
+            for i, send in enumerate(outgoing)
+            for message in outgoing_messages(
+                session, send.outgoing, send.outgoing.key or f"o:{event_key}:{i}"
+            )
+        ]
         enqueue_many(session, messages, now)
 
     def _deliver_alone(

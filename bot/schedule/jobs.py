@@ -16,12 +16,10 @@ from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import LOCAL_CHANNELS
 from bot.criteria.service import queue_criteria_reminders
-from bot.engine.buttons import ButtonKind, encode
-from bot.engine.events import Button, Reply
 from bot.members.identity import bot_identity
 from bot.reports.messages import queue_for_leaders, render_report
 from bot.settings import Settings
-from bot.surveys.admin import WaveError, close_wave, open_wave
+from bot.surveys.admin import WaveError, close_wave, open_wave, reminder_reply
 from bot.texts import t
 from bot.usage.cost import OverLimit, usage_report
 from bot.usage.cost import check as check_cost
@@ -181,17 +179,6 @@ def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
 
 
 # ---------------------------------------------------------------- reminders
-def reminder_reply(lang: str, wave: WaveInfo, settings: Settings) -> Reply:
-    closes = ""
-    if wave.closes_at is not None:
-        local = wave.closes_at.astimezone(settings.tz)
-        closes = t(lang, "closes_on", date=local.strftime("%d.%m.%Y %H:%M"))
-    return Reply(
-        text=t(lang, "survey_reminder", title=wave.title, closes=closes),
-        buttons=((Button(t(lang, "btn_take_survey"), encode(ButtonKind.START_SURVEY, wave.id)),),),
-    )
-
-
 def queue_survey_reminders(db: Database, settings: Settings, now: datetime) -> int:
     """Remind who has not completed an open wave: N days after it opened and after the last
     reminder, at most M times. Nothing is queued in quiet hours (the next run will do it)."""

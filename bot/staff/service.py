@@ -8,14 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import capabilities
-from bot.engine.buttons import ButtonKind, encode
-from bot.engine.events import Button, OutFile, Outgoing, Reply
+from bot.conversation.effects import outgoing_messages
+from bot.engine.events import OutFile, Outgoing, Reply
 from bot.members.invites import CreatedInvite
 from bot.settings import Settings
+from bot.surveys.admin import reminder_reply
 from bot.texts import role_name, t
 from storage.records import FAMILY_ROLES, WaveInfo
 from storage.repositories import people, reminders, staff
-from storage.repositories.outbox import NewMessage, enqueue_many
+from storage.repositories.outbox import enqueue_many
 from storage.repositories.staff import AuditEntry
 
 NUDGE_EVERY = timedelta(hours=24)
@@ -27,17 +28,6 @@ class StaffError(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
-
-
-def nudge_reply(lang: str, wave: WaveInfo, settings: Settings) -> Reply:
-    closes = ""
-    if wave.closes_at is not None:
-        local = wave.closes_at.astimezone(settings.tz)
-        closes = t(lang, "closes_on", date=local.strftime("%d.%m.%Y %H:%M"))
-    return Reply(
-        text=t(lang, "survey_reminder", title=wave.title, closes=closes),
-        buttons=((Button(t(lang, "btn_take_survey"), encode(ButtonKind.START_SURVEY, wave.id)),),),
-    )
 
 
 def nudge_class(
@@ -72,7 +62,7 @@ def nudge_class(
         out.append(
             Outgoing(
                 person_id,
-                nudge_reply(lang, wave, settings),
+                reminder_reply(lang, wave, settings),
                 kind="reminder",
                 urgent=False,
                 key=f"nudge:{wave.id}:{person_id}:{number}",
@@ -223,18 +213,6 @@ def queue_nudge(
     """`nudge_class` from the CLI: the reminders queued straight to every reachable account
     (the chat queues them with the event's replies instead). Returns the people reminded."""
     outgoing = nudge_class(session, wave, class_id, settings, now, actor_id=None, actor_name=actor)
-    messages = [
-        NewMessage(
-            channel=channel,
-            recipient=external_id,
-            payload={"reply": out.reply.to_json()},
-            idempotency_key=f"{out.key}:{channel}:{external_id}",
-            person_id=out.person_id,
-            kind=out.kind,
-            urgent=out.urgent,
-        )
-        for out in outgoing
-        for channel, external_id in people.reachable_identities(session, out.person_id)
-    ]
+    messages = [m for out in outgoing for m in outgoing_messages(session, out, out.key)]
     enqueue_many(session, messages, now)
     return len(outgoing)

@@ -179,6 +179,18 @@ def invitation_reply(lang: str, wave: WaveInfo) -> Reply:
     )
 
 
+def reminder_reply(lang: str, wave: WaveInfo, settings: Settings) -> Reply:
+    """A reminder to someone who has not finished the survey (a job's, or a class teacher's)."""
+    closes = ""
+    if wave.closes_at is not None:
+        local = wave.closes_at.astimezone(settings.tz)
+        closes = t(lang, "closes_on", date=local.strftime("%d.%m.%Y %H:%M"))
+    return Reply(
+        text=t(lang, "survey_reminder", title=wave.title, closes=closes),
+        buttons=((Button(t(lang, "btn_take_survey"), encode(ButtonKind.START_SURVEY, wave.id)),),),
+    )
+
+
 def open_wave(
     session: Session,
     wave_id: int,
