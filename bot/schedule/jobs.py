@@ -127,6 +127,7 @@ def send_final_report(db: Database, settings: Settings, wave_id: int, now: datet
     rendered = render_report(report, _reports_dir(settings, now), stem)
     return queue_for_leaders(
         db,
+        settings,
         rendered,
         key_prefix=f"final:{wave.id}",
         intro_key="final_report_intro",
@@ -170,6 +171,7 @@ def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
         rendered = replace(rendered, text=f"{rendered.text}\n\n{line}")
     return queue_for_leaders(
         db,
+        settings,
         rendered,
         key_prefix=f"digest:{day.isoformat()}",
         intro_key="digest_intro",
