@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.criteria.remote_files import RemoteFileFetcher
-from storage.models import FileLink, StoredFile
+from bot.criteria.service import WITH_FILE
+from storage.models import FileLink, OutboxMessage, StoredFile
 from storage.repositories import invites
 from tests.fake_telegram import FakeTelegram
 from tests.fake_viber import Shown
@@ -118,3 +119,21 @@ async def test_when_the_fetch_fails_the_family_still_gets_the_notice(
     text = parent.last()
     assert "Диктант: 12 балів" in text.text
     assert "Критерії диктант.pdf" in text.text and "вчител" in text.text.lower()
+
+
+async def test_without_a_public_address_nothing_waits_for_the_file(viber: ViberWorld) -> None:
+    parent = await viber_parent(viber)
+    no_links = viber.settings.model_copy(update={"files_base_url": ""})
+    async with running_bot(FakeTelegram(), no_links, viber.db) as bot:
+        await publish_with_pdf(bot, viber)
+    with viber.db.read() as session:
+        row = session.execute(
+            select(
+                OutboxMessage.created_at, OutboxMessage.next_attempt_at, OutboxMessage.payload
+            ).where(OutboxMessage.channel == "viber", OutboxMessage.kind == "notice")
+        ).one()
+    assert row.next_attempt_at == row.created_at  # due at once
+    assert WITH_FILE not in row.payload
+    await viber.deliver()
+    assert viber_files(parent) == []
+    assert "вчител" in parent.last().text.lower()

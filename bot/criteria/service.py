@@ -342,7 +342,7 @@ def _queue(
     for r in recipients:
         roles.setdefault(r.person_id, r.role)
         payload = {"reply": notice_reply(r.language, view, r.channel, updated).to_json()}
-        waits = awaits_remote_file(view, r.channel)
+        waits = bool(settings.public_files_url) and awaits_remote_file(view, r.channel)
         if waits:
             # The file is fetched from the messenger that keeps it (fetch_remote_files) and
             # this message then goes with it; should that fail, it goes without, after a while.
