@@ -8,6 +8,7 @@ hooks the outbox sender calls. Nothing else imports this module but the entry po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from starlette.routing import BaseRoute
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute
 from bot.channels.capabilities import VIBER_URI, IdentityReport, capabilities
 from bot.context import AppContext
 from bot.conversation.service import ChatService
+from bot.criteria.remote_files import RemoteFileFetcher
 from bot.criteria.service import notice_sent
 from bot.delivery.contract import Transport
 from bot.members.identity import bot_identity
@@ -25,6 +27,7 @@ from bot.usage.cost import usage_hook
 from storage.repositories import identity
 
 logger = logging.getLogger(__name__)
+FETCH_INTERVAL = 5.0  # seconds between looks for notice files waited for in other channels
 
 
 def chat_service(app: AppContext, *, outbox_channels: frozenset[str] | None = None) -> ChatService:
@@ -72,10 +75,31 @@ class TelegramComponent:
                 telegram_webhook_route(self.adapter.webhook_secret, self.adapter.feed_webhook)
             )
 
+        # Files teachers sent here, fetched once for the channels that need a link (Viber).
+        self.fetcher = RemoteFileFetcher(
+            rt.db, rt.settings, rt.clock, {self.adapter.channel: self.adapter.download_file}
+        )
+        self.wake = rt.wake
+        self._fetching: asyncio.Task[None] | None = None
+
     async def start(self) -> None:
         await self.adapter.start()
+        self._fetching = asyncio.create_task(self._fetch_forever())
+
+    async def _fetch_forever(self) -> None:
+        while True:
+            try:
+                if await self.fetcher.run_once():
+                    self.wake()
+            except Exception:  # the database away for a moment: the next round tries again
+                logger.exception("fetching notice files failed")
+            await asyncio.sleep(FETCH_INTERVAL)
 
     async def stop(self) -> None:
+        if self._fetching is not None:
+            self._fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._fetching
         await self.adapter.stop()
 
 

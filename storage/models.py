@@ -467,7 +467,9 @@ class ReportRequest(Base):
 
 class MessengerSession(Base):
     """When a subscriber's free session on a billed channel ends (Viber: 24 hours after they
-    last wrote or pressed a button). One row per account, overwritten: no history is kept."""
+    last wrote or pressed a button). One row per account, overwritten: no history is kept; an
+    ended one is kept SESSION_MEMORY (bot/usage/cost.py) for the hour reminders go at; /forget
+    deletes it."""
 
     __tablename__ = "messenger_sessions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -129,6 +129,8 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._chats: dict[int, dict[int, Shown]] = defaultdict(dict)
         self._callback_ids = itertools.count(1)
+        # Files users sent: file_id -> bytes (getFile, then GET /file/bot<token>/<file_path>).
+        self.user_files: dict[str, bytes] = {}
         self._window: deque[float] = deque()  # accepted sends in the last second
         self._groups: dict[int, deque[float]] = defaultdict(deque)
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, stamp)
@@ -215,6 +217,36 @@ class FakeTelegram:
 
     def push_text(self, chat_id: int, text: str, **kw: Any) -> dict[str, Any]:
         return self.push_update(self.text_update(chat_id, text, **kw))
+
+    def push_document(
+        self, chat_id: int, name: str, data: bytes, mime: str = "application/pdf"
+    ) -> dict[str, Any]:
+        """A user sends a file (a document message); its bytes are served by getFile."""
+        with self._lock:
+            file_id = f"doc-{chat_id}-{len(self.user_files) + 1}"
+            self.user_files[file_id] = data
+            message: dict[str, Any] = {
+                "message_id": next(self._message_ids[chat_id]),
+                "date": int(time.time()),
+                "chat": self.chat(chat_id),
+                "from": self.user(chat_id),
+                "document": {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "file_name": name,
+                    "mime_type": mime,
+                    "file_size": len(data),
+                },
+            }
+            update = {"update_id": next(self._update_ids), "message": message}
+        return self.push_update(update)
+
+    def file_content(self, path: str) -> bytes | None:
+        """The bytes at a file download path (`/file/bot<token>/<file_path>`), if any."""
+        _, found, file_path = path.partition(f"/file/bot{self.token}/")
+        if not found:
+            return None
+        return self.user_files.get(file_path.removeprefix("documents/"))
 
     def callback_update(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
         with self._lock:
@@ -515,6 +547,18 @@ class FakeTelegram:
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
+        }
+
+    def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        data = self.user_files.get(file_id)
+        if data is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": f"documents/{file_id}",
         }
 
     def _message(self, chat_id: int, shown: Shown) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from telegram.request import BaseRequest, RequestData
 
@@ -58,8 +58,12 @@ class FakeRequest(BaseRequest):
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        api_method = self.api.method_for(urlsplit(url).path)
-        if api_method is None:  # a file download (/file/bot...) or a wrong token
+        path = urlsplit(url).path
+        content = self.api.file_content(unquote(path))
+        if content is not None:  # a file download (/file/bot<token>/<file_path>)
+            return 200, content
+        api_method = self.api.method_for(path)
+        if api_method is None:  # an unknown file or a wrong token
             return 404, json.dumps(NOT_FOUND).encode()
         status, answer = await self.api.request(api_method, request_params(request_data))
         return status, json.dumps(answer).encode()

@@ -1,10 +1,14 @@
-"""Staff commands end to end in Viber: /report gives the text and a note where the files are
-(Viber sends files by public link only: issue 17), /rates and the nudge."""
+"""Staff commands end to end in Viber: /report gives the text, the chart as a picture and the
+XLSX and DOCX as files (by links on the bot's own server: issue 17), /rates and the nudge; the
+weekly digest reaches a Viber director the same way."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.schedule.jobs import send_weekly_digest
 from storage.repositories import invites, people, responses, waves
 from tests.viber_support import ViberUser, ViberWorld
 
@@ -31,6 +35,39 @@ def submit(world: ViberWorld, user_id: str) -> None:
             role="parent",
             answers={"q1": 0, "q2": 1},
         )
+
+
+async def receives_the_report_files(world: ViberWorld, user: ViberUser, pattern: str) -> None:
+    """The chart as a `picture`, XLSX and DOCX as `file` messages, each link downloading the
+    exact bytes of the rendered file."""
+    shown = [s.body for s in user.seen() if s.body.get("type") in ("picture", "file")]
+    by_ext = {
+        Path(body.get("file_name") or body["media"].split("/")[-1]).suffix: body for body in shown
+    }
+    assert sorted(by_ext) == [".docx", ".png", ".xlsx"]
+    assert by_ext[".png"]["type"] == "picture"
+    assert by_ext[".xlsx"]["type"] == by_ext[".docx"]["type"] == "file"
+    rendered = {p.suffix: p for p in (world.settings.data_dir / "reports").rglob(pattern)}
+    for ext, body in by_ext.items():
+        answer = await world.download(body["media"])
+        assert answer.status_code == 200
+        assert answer.content == rendered[ext].read_bytes()
+    assert "Діаграма" in "\n".join(user.texts())
+
+
+async def test_the_weekly_digest_reaches_a_viber_director_with_its_files(
+    viber: ViberWorld,
+) -> None:
+    viber.settings = viber.settings.model_copy(update={"min_group_size": 1})
+    with viber.db.write() as session:
+        director_code = invites.create_invite(session, None, "director", viber.clock()).code
+    director = viber.user("u-director", "Директорка")
+    await join(director, director_code)
+    await join(viber.user("u-p0", "Батько"), viber.invite("parent"))
+    submit(viber, "u-p0")
+    assert send_weekly_digest(viber.db, viber.settings, viber.clock()) > 0
+    await viber.deliver()
+    await receives_the_report_files(viber, director, "digest.*")
 
 
 async def test_report_rates_and_nudge_in_viber(viber: ViberWorld) -> None:
@@ -63,7 +100,8 @@ async def test_report_rates_and_nudge_in_viber(viber: ViberWorld) -> None:
     said = "\n".join(director.texts())
     assert "Готую звіт" in said
     assert "📊 Звіт: «Анкета для батьків», хвиля 2026-весна (уся школа)" in said
-    assert "Файли звіту (діаграма, XLSX, DOCX)" in said
+    assert "Файли звіту (діаграма, XLSX, DOCX)" not in said
+    await receives_the_report_files(viber, director, "report-*")
 
     await teacher.send_text("/invite")
     await teacher.press("7-А · батьки")

@@ -38,13 +38,14 @@ from bot.criteria.rendering import (
 from bot.delivery.contract import Delivery, Result
 from bot.engine.events import FILE_REF_MARK, OutFile
 from bot.files.private import private_dir, private_file
-from bot.files.store import link_file, revoke_for_notices
+from bot.files.store import link_file, link_stored, revoke_for_notices
 from bot.members.identity import bot_identity
 from bot.settings import Settings
 from bot.usage.cost import Estimate, OverLimit
 from bot.usage.cost import check as check_cost
 from storage.models import SCHOOL_WIDE_ROLES
 from storage.repositories import criteria as repo
+from storage.repositories import files as files_repo
 from storage.repositories import people, school
 from storage.repositories.criteria import NoticeInfo
 from storage.repositories.outbox import NewMessage, enqueue_many
@@ -271,22 +272,59 @@ def with_link(
     files only by URL (one link per notice and run, revoked with the notice)."""
     url_channels = sorted(c for c in channels if capabilities(c).sends_files_by_url)
     path = view.file_path
-    if not url_channels or not path or not view.file_name or FILE_REF_MARK in path:
+    if not url_channels or not path or not view.file_name:
         return view
-    link = link_file(
-        session,
-        settings,
-        Path(path),
-        view.file_name,
-        view.file_mime,
-        now,
-        notice_id=view.id,
-        max_picture_bytes=capabilities(url_channels[0]).max_picture_bytes,
-    )
+    max_picture = capabilities(url_channels[0]).max_picture_bytes
+    if FILE_REF_MARK in path:  # kept in a messenger: linked once fetched (fetch_remote_files)
+        fetched = files_repo.notice_file(session, view.id)
+        if fetched is None:
+            return view
+        link = link_stored(
+            session,
+            settings,
+            fetched[0],
+            fetched[1],
+            now,
+            notice_id=view.id,
+            max_picture_bytes=max_picture,
+        )
+    else:
+        link = link_file(
+            session,
+            settings,
+            Path(path),
+            view.file_name,
+            view.file_mime,
+            now,
+            notice_id=view.id,
+            max_picture_bytes=max_picture,
+        )
     if link is None:
         return view
     out = OutFile(path=path, name=link.name, mime=link.mime, url=link.url, size=link.size)
     return replace(view, file_link=out)
+
+
+# A message waiting for a file kept in another messenger: its reply with the file, once fetched.
+WITH_FILE = "reply_with_file"
+FETCH_WAIT_SECONDS = 300
+
+
+def awaits_remote_file(view: NoticeView, channel: str) -> bool:
+    """Whether `channel` receives this notice's file only once it is fetched from the
+    messenger it was sent in (a teacher's PDF in Telegram, for a Viber family)."""
+    return bool(
+        view.file_path
+        and view.file_name
+        and view.file_link is None
+        and FILE_REF_MARK in view.file_path
+        and capabilities(channel).sends_files_by_url
+    )
+
+
+def _placeholder(view: NoticeView) -> OutFile:
+    assert view.file_path is not None and view.file_name is not None
+    return OutFile(path=view.file_path, name=view.file_name, mime=view.file_mime, url="-")
 
 
 def _queue(
@@ -303,16 +341,24 @@ def _queue(
     messages = []
     for r in recipients:
         roles.setdefault(r.person_id, r.role)
+        payload = {"reply": notice_reply(r.language, view, r.channel, updated).to_json()}
+        waits = bool(settings.public_files_url) and awaits_remote_file(view, r.channel)
+        if waits:
+            # The file is fetched from the messenger that keeps it (fetch_remote_files) and
+            # this message then goes with it; should that fail, it goes without, after a while.
+            ready = replace(view, file_link=_placeholder(view))
+            payload[WITH_FILE] = notice_reply(r.language, ready, r.channel, updated).to_json()
         messages.append(
             NewMessage(
                 channel=r.channel,
                 recipient=r.external_id,
-                payload={"reply": notice_reply(r.language, view, r.channel, updated).to_json()},
+                payload=payload,
                 idempotency_key=f"notice:{notice.id}:{r.person_id}:{r.channel}:{r.external_id}",
                 person_id=r.person_id,
                 kind="notice",
                 urgent=False,  # notices wait for the end of quiet hours
                 notice_id=notice.id,
+                not_before=now + timedelta(seconds=FETCH_WAIT_SECONDS) if waits else None,
             )
         )
     repo.add_deliveries(session, notice.id, sorted(roles.items()), now)

@@ -120,10 +120,35 @@ def link_file(
     """Store `source` (once) and make a public link to it; None when the bot has no public
     address (FILES_BASE_URL / VIBER_WEBHOOK_URL) or the file is gone. A picture over
     `max_picture_bytes` is linked in a resized JPEG version instead."""
-    base = settings.public_files_url
-    if not base or not source.is_file():
+    if not settings.public_files_url or not source.is_file():
         return None
     stored = put_path(session, settings, source, mime, now)
+    return link_stored(
+        session,
+        settings,
+        stored,
+        name,
+        now,
+        notice_id=notice_id,
+        max_picture_bytes=max_picture_bytes,
+    )
+
+
+def link_stored(
+    session: Session,
+    settings: Settings,
+    stored: StoredFileInfo,
+    name: str,
+    now: datetime,
+    *,
+    notice_id: int | None = None,
+    max_picture_bytes: int = 0,
+) -> Link | None:
+    """A new public link to a file already stored (see link_file)."""
+    base = settings.public_files_url
+    if not base or not path_of(settings, stored.sha256).is_file():
+        return None
+    mime = stored.mime
     if max_picture_bytes and mime in PICTURE_TYPES and stored.size > max_picture_bytes:
         smaller = shrink_picture(path_of(settings, stored.sha256).read_bytes(), max_picture_bytes)
         if smaller is not None:

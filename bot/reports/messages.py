@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,12 +18,16 @@ from typing import TYPE_CHECKING
 from bot.channels.capabilities import capabilities
 from bot.engine.events import OutFile, Reply
 from bot.files.private import private_dir, private_file
+from bot.files.store import link_file
+from bot.settings import Settings
 from bot.texts import t
 from storage.db import Database
 from storage.repositories import people
 from storage.repositories.outbox import NewMessage, enqueue_many
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from analytics import Report
 
 LEADER_ROLES = ("director", "admin")
@@ -97,6 +101,34 @@ def _key(prefix: str, person_id: int, channel: str, external_id: str, part: str)
     return f"{prefix}:{person_id}:{digest}:{part}"
 
 
+def with_links(
+    session: Session, settings: Settings, rendered: RenderedReport, channel: str, now: datetime
+) -> RenderedReport:
+    """The report with a public link to each file, for a channel that receives files only by
+    URL (Viber: the chart as a picture, XLSX and DOCX as files); unchanged for other channels,
+    or when the bot has no public address (then the text says where the files are)."""
+    caps = capabilities(channel)
+    if not caps.sends_files_by_url or not rendered.files:
+        return rendered
+    files = []
+    for item in rendered.files:
+        f = item.file
+        link = link_file(
+            session,
+            settings,
+            Path(f.path),
+            f.name,
+            f.mime,
+            now,
+            max_picture_bytes=caps.max_picture_bytes,
+        )
+        if link is None:
+            return rendered
+        linked = replace(f, name=link.name, mime=link.mime, url=link.url, size=link.size)
+        files.append(replace(item, file=linked))
+    return replace(rendered, files=tuple(files))
+
+
 def report_messages(lang: str, intro: str, rendered: RenderedReport, channel: str) -> list[Reply]:
     """A rendered report as the messages one account of `channel` receives."""
     return [reply for _, reply in _messages_for(lang, intro, rendered, channel)]
@@ -109,8 +141,11 @@ def _messages_for(
     channel: str,
 ) -> list[tuple[str, Reply]]:
     body = f"{intro}\n\n{rendered.text}"
-    # Viber sends files from a public URL only, which we do not have yet: a pointer there.
-    sends_files = capabilities(channel).sends_files
+    # Viber sends files from a public URL only (with_links): without one, a pointer elsewhere.
+    caps = capabilities(channel)
+    sends_files = caps.sends_files or (
+        caps.sends_files_by_url and all(item.file.url for item in rendered.files)
+    )
     if rendered.files and not sends_files:
         body += "\n\n" + t(lang, "report_files_elsewhere")
     out = [(f"t{i}", Reply(text=piece)) for i, piece in enumerate(split_text(body))]
@@ -123,6 +158,7 @@ def _messages_for(
 
 def queue_for_leaders(
     db: Database,
+    settings: Settings,
     rendered: RenderedReport,
     *,
     key_prefix: str,
@@ -135,6 +171,7 @@ def queue_for_leaders(
     """Enqueue the report to every director/admin account; returns how many rows are new."""
     messages: list[NewMessage] = []
     with db.write() as session:
+        linked: dict[str, RenderedReport] = {}  # per channel: one set of links per report
         for person_id in people.staff_with_school_role(session, LEADER_ROLES):
             person = people.person_info(session, person_id)
             lang = person.language if person else "uk"
@@ -142,7 +179,9 @@ def queue_for_leaders(
             for channel, external_id in people.reachable_identities(session, person_id):
                 if capabilities(channel).local:
                     continue
-                for part, reply in _messages_for(lang, intro, rendered, channel):
+                if channel not in linked:
+                    linked[channel] = with_links(session, settings, rendered, channel, now)
+                for part, reply in _messages_for(lang, intro, linked[channel], channel):
                     messages.append(
                         NewMessage(
                             channel=channel,

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.channels.capabilities import LOCAL_CHANNELS
+from bot.channels.capabilities import LOCAL_CHANNELS, capabilities
 from bot.criteria.service import queue_criteria_reminders
 from bot.members.identity import bot_identity
 from bot.reports.messages import queue_for_leaders, render_report
 from bot.settings import Settings
 from bot.surveys.admin import WaveError, close_wave, open_wave, reminder_reply
 from bot.texts import t
-from bot.usage.cost import OverLimit, usage_report
+from bot.usage.cost import SESSION_MEMORY, OverLimit, best_time, usage_report
 from bot.usage.cost import check as check_cost
 from storage.db import Database
 from storage.repositories import conversations, people, reminders, waves
@@ -125,6 +125,7 @@ def send_final_report(db: Database, settings: Settings, wave_id: int, now: datet
     rendered = render_report(report, _reports_dir(settings, now), stem)
     return queue_for_leaders(
         db,
+        settings,
         rendered,
         key_prefix=f"final:{wave.id}",
         intro_key="final_report_intro",
@@ -168,6 +169,7 @@ def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
         rendered = replace(rendered, text=f"{rendered.text}\n\n{line}")
     return queue_for_leaders(
         db,
+        settings,
         rendered,
         key_prefix=f"digest:{day.isoformat()}",
         intro_key="digest_intro",
@@ -213,6 +215,7 @@ def _remind_wave(
         if r.person_id not in done and r.channel not in LOCAL_CHANNELS:
             by_person.setdefault(r.person_id, []).append(r)
     messages: list[NewMessage] = []
+    ends = _session_ends(session, by_person)
     for person_id, accounts in by_person.items():
         state = states.get(person_id)
         if state is not None and (
@@ -222,20 +225,44 @@ def _remind_wave(
             continue
         number = reminders.record_reminder(session, wave.id, person_id, now)
         for r in accounts:
+            not_before = None
+            if capabilities(r.channel).paid_outside_session:
+                # A paid channel: one reminder per wave, at the subscriber's best hour.
+                if number > 1:
+                    continue
+                known = ends.get((r.channel, r.external_id))
+                not_before = best_time(now, known, settings, wave.closes_at)
             messages.append(
                 NewMessage(
                     channel=r.channel,
                     recipient=r.external_id,
                     payload={"reply": reminder_reply(r.language, wave, settings).to_json()},
-                    idempotency_key=f"rem:{wave.id}:{person_id}:{number}:{r.channel}:"
-                    f"{r.external_id}",
+                    idempotency_key=f"{reminders.reminder_key(wave.id, person_id)}{number}:"
+                    f"{r.channel}:{r.external_id}",
                     person_id=person_id,
                     kind="reminder",
                     urgent=False,
+                    not_before=not_before,
                 )
             )
     check_cost(session, [(m.channel, m.recipient) for m in messages], now, settings)
     return enqueue_many(session, messages, now)
+
+
+def _session_ends(
+    session: Session, by_person: dict[int, list[people.Recipient]]
+) -> dict[tuple[str, str], datetime]:
+    """When the session of each account on a paid channel ends (or ended), where known."""
+    wanted: dict[str, list[str]] = {}
+    for accounts in by_person.values():
+        for r in accounts:
+            if capabilities(r.channel).paid_outside_session:
+                wanted.setdefault(r.channel, []).append(r.external_id)
+    found: dict[tuple[str, str], datetime] = {}
+    for channel, ids in wanted.items():
+        for external_id, ends_at in usage_repo.session_ends(session, channel, ids).items():
+            found[(channel, external_id)] = ends_at
+    return found
 
 
 # ---------------------------------------------------------------- criteria notices
@@ -260,6 +287,7 @@ def housekeeping(db: Database, settings: Settings, now: datetime) -> int:
     with db.write() as session:
         purged = outbox_repo.purge_finished(session, now - OUTBOX_RETENTION)
         conversations.prune_processed(session, now - DELIVERY_IDS_RETENTION)
-        usage_repo.forget_sessions(session, now)  # ended sessions decide nothing any more
+        # An ended session still tells a subscriber's best hour for a while (best_time).
+        usage_repo.forget_sessions(session, now - SESSION_MEMORY)
     logger.info("housekeeping: %d outbox rows purged", purged)
     return 0

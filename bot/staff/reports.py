@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.channels.capabilities import capabilities
 from bot.engine.events import Reply
-from bot.reports.messages import render_report, report_messages
+from bot.reports.messages import RenderedReport, render_report, report_messages, with_links
 from bot.settings import Settings
 from bot.texts import t
 from storage.db import Database
@@ -44,6 +44,7 @@ def run_report_request(
         )
     lang = request.language
     replies: list[Reply]
+    files: tuple[RenderedReport, str] | None = None  # to link for a channel that needs URLs
     if wave is None:
         replies = [Reply(t(lang, "stale_button"))]
     else:
@@ -73,10 +74,14 @@ def run_report_request(
                 scope=class_name or t(lang, "st_school"),
             )
             replies = report_messages(lang, intro, rendered, request.channel)
+            files = (rendered, intro)
     through_outbox = capabilities(request.channel).through_outbox
     with db.write() as session:
         if not staff.finish_report_request(session, request_id, now):
             return []  # another process sent it
+        if files is not None and capabilities(request.channel).sends_files_by_url:
+            linked = with_links(session, settings, files[0], request.channel, now)
+            replies = report_messages(lang, files[1], linked, request.channel)
         if through_outbox:
             enqueue_many(
                 session,

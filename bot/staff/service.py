@@ -65,7 +65,7 @@ def nudge_class(
                 reminder_reply(lang, wave, settings),
                 kind="reminder",
                 urgent=False,
-                key=f"nudge:{wave.id}:{person_id}:{number}",
+                key=f"{reminders.nudge_key(wave.id, person_id)}{number}",
             )
         )
     staff.add_audit(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.conversation.effects import EffectContext, EffectFailed
 from bot.engine.core import SaveDraft, Submit
-from storage.repositories import responses
+from storage.repositories import reminders, responses
 
 
 def save_draft(effect: SaveDraft, ctx: EffectContext) -> None:
@@ -33,3 +33,5 @@ def submit(effect: Submit, ctx: EffectContext) -> None:
     )
     if not stored:
         raise EffectFailed("survey_done_already")
+    # A reminder waiting for the person's best hour (Viber) is not sent to who has answered.
+    reminders.drop_pending_reminders(ctx.session, effect.wave_id, ctx.person_id)

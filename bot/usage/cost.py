@@ -39,6 +39,40 @@ def in_session(session: Session, channel: str, external_id: str, now: datetime) 
     return ends is not None and ends > now
 
 
+# When nothing is known of a subscriber: early evening, when families read their messages.
+DEFAULT_HOUR = 18
+# Ended sessions are kept this long: the hour a subscriber last wrote is their best hour.
+SESSION_MEMORY = timedelta(days=35)
+
+
+def best_time(
+    now: datetime, session_ends: datetime | None, settings: Settings, deadline: datetime | None
+) -> datetime:
+    """When a reminder to a subscriber of a billed channel goes: at once inside their open
+    session (free); else at the hour of day they last wrote (their session's start), or at
+    DEFAULT_HOUR, the next time it comes outside quiet hours; at once when that would be less
+    than two hours before `deadline` (the wave closing)."""
+    if session_ends is not None and session_ends > now:
+        return now
+    tz = settings.tz
+    local = now.astimezone(tz)
+    hours = [DEFAULT_HOUR]
+    if session_ends is not None:
+        hours.insert(0, (session_ends - SESSION_LENGTH).astimezone(tz).hour)
+    for hour in hours:
+        at = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if at < local:
+            at += timedelta(days=1)
+        if not settings.in_quiet_hours(at):
+            break
+    else:
+        return now  # the queue holds it to the end of quiet hours anyway
+    when = at.astimezone(now.tzinfo)
+    if deadline is not None and when > deadline - timedelta(hours=2):
+        return now
+    return when
+
+
 def usage_hook(settings: Settings) -> Callable[[Session, Delivery, Result, datetime], None]:
     """After-sent hook: count a sent message as session (free) or initiated (paid)."""
 

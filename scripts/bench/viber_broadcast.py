@@ -4,8 +4,9 @@ Real outbox sender, real pacing, real viberbot over HTTP to tests/fake_viber.py 
 Prints requests made (target ceil(N/300)), seconds, duplicates (target 0) and status-12 answers
 (target 0). Then simulates a survey wave in Viber (families join, one invitation each, they
 answer through keyboards) and prints the messages Viber charges per completed survey. Last, a
-wave as Viber bills it (300 families, 70 % answer, one reminder, one criteria notice): paid
-(chatbot-initiated) and free messages against the naive count where every message is paid.
+wave as Viber bills it (300 families, 70 % answer, the reminder job run twice, one criteria
+notice): paid (chatbot-initiated) and free messages against the naive count where every message
+is paid.
 
     .venv/bin/python scripts/bench/viber_broadcast.py [--subscribers 10000] [--families 10]
         [--wave-families 300] [--answer-rate 0.7]
@@ -19,7 +20,7 @@ import math
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -31,6 +32,7 @@ from bot.channels.viber.setup import build_viber  # noqa: E402
 from bot.delivery.outbox import OutboxSender  # noqa: E402
 from bot.engine.buttons import ButtonKind, encode  # noqa: E402
 from bot.engine.events import Button, Reply  # noqa: E402
+from bot.schedule.jobs import queue_survey_reminders  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.usage.cost import estimate, usage_report  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -238,7 +240,8 @@ async def billing_wave(families: int, answer_rate: float, workdir: Path) -> dict
     upgrade(db_url)
     db = Database(db_url)
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a fake clock; one month holds the wave
-    world: ViberWorld = build_world(fake, db, _settings(db_url, fake, workdir), start)
+    settings = _settings(db_url, fake, workdir).model_copy(update={"quiet_hours": "21:00-08:00"})
+    world: ViberWorld = build_world(fake, db, settings, start)
     ids = _families(db, world.class_id, families, start)
     fake.subscribed.update(ids)
     with db.read() as session:
@@ -258,14 +261,28 @@ async def billing_wave(families: int, answer_rate: float, workdir: Path) -> dict
         await user.send_text(str(1 + n % 4))
         await user.press("Пропустити")
         await user.press("Надіслати")
-    world.clock.advance(2 * 86400)  # the one reminder, to who has not answered
-    reminder = Reply(
-        "Нагадування: «Анкета для батьків» чекає на вас.",
-        buttons=((Button("📝 Пройти анкету", encode(ButtonKind.START_SURVEY, world.wave_id)),),),
-    )
-    _queue(db, ids[len(answering) :], reminder, "rem", world.clock())
+    # The reminder job (SURVEY_REMINDER_MAX=2, every 2 days), as the scheduler runs it: Viber
+    # families get one reminder, at their best hour; half of them answer it in its session.
+    reminders_before = len(fake.shown)
+    world.clock.advance(2 * 86400)
+    queued = queue_survey_reminders(db, world.settings, world.clock())
     await world.deliver()
-    world.clock.advance(3 * 86400)  # the criteria notice of the week
+    late = ids[len(answering) :][: (families - len(answering)) // 2]
+    for n, user_id in enumerate(late):
+        user = world.user(user_id, "Батьки")
+        await user.press("Пройти")  # the reminder's button
+        for label in ("Так, завжди", "Іноді", "з сайту школи", "Готово", "Частково", "Зовсім ні"):
+            await user.press(label)
+        await user.send_text(str(1 + n % 4))
+        await user.press("Пропустити")
+        await user.press("Надіслати")
+    world.clock.now = start + timedelta(days=4, hours=1)
+    queued += queue_survey_reminders(db, world.settings, world.clock())  # Viber: none
+    await world.deliver()
+    reminders = sum(
+        "Нагадування" in s.text for s in fake.shown[reminders_before:] if s.receiver in ids
+    )
+    world.clock.now = start + timedelta(days=5)  # the criteria notice of the week
     enqueue_parent_notice(db, [world.class_id], NOTICE, "notice", world.clock())
     await world.deliver()
     with db.read() as session:
@@ -278,6 +295,9 @@ async def billing_wave(families: int, answer_rate: float, workdir: Path) -> dict
     return {
         "families": families,
         "answered": len(answering),
+        "answered_after_reminder": len(late),
+        "reminders_queued": queued,
+        "reminders": reminders,
         "estimate_invitations": before.paid,
         "sent": sent,
         "paid": paid,
@@ -315,6 +335,11 @@ def main() -> None:
         print(
             f"billing: a wave to {c['families']} families, {c['answered']} answer "
             f"(estimate before sending the invitations: {c['estimate_invitations']} paid)"
+        )
+        print(
+            f"  reminders:           {c['reminders']} to {c['families'] - c['answered']} "
+            f"families who had not answered (one each, at their hour); "
+            f"{c['answered_after_reminder']} then answered"
         )
         print(f"  messages sent:       {c['sent']}")
         print(f"  paid (initiated):    {c['paid']} = {c['paid_per_family']} per family (goal <= 3)")

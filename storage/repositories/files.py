@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import FileLink, StoredFile
+from storage.models import FileLink, Notice, OutboxMessage, StoredFile
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,84 @@ def revoke_notice_links(session: Session, notice_ids: list[int], now: datetime) 
         .values(revoked_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ------------------------------------------------------------ files kept in another messenger
+@dataclass(frozen=True)
+class RemoteFile:
+    """A current notice whose file is kept in a messenger (`<channel>-file:<ref>`) and not
+    stored here yet, while some of its messages wait for it."""
+
+    notice_id: int
+    file_path: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    id: int
+    payload: dict[str, Any]
+
+
+def notice_file(session: Session, notice_id: int) -> tuple[StoredFileInfo, str] | None:
+    """The stored copy of a notice's file (and its name), from the notice's newest link."""
+    row = session.execute(
+        select(StoredFile, FileLink.name)
+        .join(FileLink, FileLink.file_id == StoredFile.id)
+        .where(FileLink.notice_id == notice_id)
+        .order_by(FileLink.id.desc())
+        .limit(1)
+    ).first()
+    return (_info(row[0]), row[1]) if row is not None else None
+
+
+def remote_files_waited_for(
+    session: Session, mark: str, channels: list[str], limit: int = 20
+) -> list[RemoteFile]:
+    """Current notices with a file kept in a messenger (`mark` in the path), no stored copy,
+    and pending messages on `channels` (those that receive files only by URL)."""
+    linked = select(FileLink.id).where(FileLink.notice_id == Notice.id).exists()
+    waiting = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.notice_id == Notice.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel.in_(channels),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Notice.id, Notice.file_path, Notice.file_name)
+        .where(
+            Notice.superseded_by.is_(None),
+            Notice.file_path.contains(mark),
+            Notice.file_name.is_not(None),
+            ~linked,
+            waiting,
+        )
+        .order_by(Notice.id)
+        .limit(limit)
+    ).all()
+    return [RemoteFile(r[0], str(r[1]), str(r[2])) for r in rows]
+
+
+def waiting_rows(session: Session, notice_id: int, channels: list[str]) -> list[WaitingRow]:
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.payload).where(
+            OutboxMessage.notice_id == notice_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel.in_(channels),
+        )
+    ).all()
+    return [WaitingRow(r[0], dict(r[1])) for r in rows]
+
+
+def release_waiting_row(
+    session: Session, row_id: int, payload: dict[str, Any], due: datetime
+) -> None:
+    """A message that waited for its file: its new payload, due now (unless claimed since)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+        .values(payload=payload, next_attempt_at=due)
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Completion, ReminderLog
+from storage.models import Completion, OutboxMessage, ReminderLog
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,27 @@ def record_reminder(session: Session, wave_id: int, person_id: int, now: datetim
     row.last_sent_at = now
     session.flush()
     return row.count
+
+
+def reminder_key(wave_id: int, person_id: int) -> str:
+    """The start of the outbox keys of a person's reminders of a wave (scheduled, `rem:`)."""
+    return f"rem:{wave_id}:{person_id}:"
+
+
+def nudge_key(wave_id: int, person_id: int) -> str:
+    """The start of the outbox keys of a person's nudges of a wave (asked for by staff)."""
+    return f"nudge:{wave_id}:{person_id}:"
+
+
+def drop_pending_reminders(session: Session, wave_id: int, person_id: int) -> int:
+    """Who has just completed the wave gets no reminder still waiting for its hour."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status == "pending",
+            or_(
+                OutboxMessage.idempotency_key.startswith(reminder_key(wave_id, person_id)),
+                OutboxMessage.idempotency_key.startswith(nudge_key(wave_id, person_id)),
+            ),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

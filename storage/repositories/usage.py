@@ -1,7 +1,8 @@
 """Subscriber sessions and message usage of billed channels (Viber's commercial model).
 
 A session is the window after a subscriber wrote in which the bot's messages are free; one row
-per account, overwritten, deleted when it has ended (housekeeping). Usage is a counter per
+per account, overwritten, deleted some weeks after it has ended (housekeeping: its start
+is the subscriber's best hour for a reminder) or by /forget. Usage is a counter per
 channel, school day and billing class (`session` free, `initiated` paid).
 """
 
