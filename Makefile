@@ -30,8 +30,10 @@ typecheck: install
 
 # pytest exits 5 when it collected no tests: that is a failure for us, say so clearly.
 ## The suite runs on SQLite files, then its storage-facing tests again on PostgreSQL.
+# The SQLite leg runs on every core (pytest-xdist): each test has its own tmp_path and database
+# file, servers take free ports. The PostgreSQL leg stays serial: it shares one server.
 pytest: install
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@$(BIN)/python -m pytest -n auto --dist worksteal; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; \
 	if [ $$rc -ne 0 ]; then exit $$rc; fi
 	@$(MAKE) --no-print-directory pytest-pg

@@ -90,10 +90,14 @@ def _subtract(
         del rows[key]
 
 
+Counts = dict[tuple[str, str, int], int]
+
+
 def _count_rows(
     session: Session, wave_id: int, scope: Scope, groups: list[str], hidden: list[Slice]
-) -> dict[tuple[str, str, int], int]:
-    """(group, question, option) -> answers, over the shown slices of the scope."""
+) -> tuple[Counts, Counts]:
+    """(group, question, option) -> answers, and -> first answers (see
+    repo.option_counts), over the shown slices of the scope."""
     # One role group shown: no need to split by role, and without a class filter the count is
     # a covering-index scan (no join). The few hidden slices are counted apart and subtracted.
     by_role = len(groups) > 1
@@ -101,44 +105,34 @@ def _count_rows(
     raw = repo.option_counts(
         session, wave_id, class_id=scope.class_id, roles=scope.roles, by_role=by_role
     )
-    rows: dict[tuple[str, str, int], int] = {}
-    for q, o, r, n in raw:
+    rows: Counts = {}
+    firsts: Counts = {}
+    for q, o, r, n, first in raw:
         key = (role_group(r) if r is not None else only, q, OTHER if o is None else o)
         rows[key] = rows.get(key, 0) + n
-    hidden_rows = [
-        (role_group(r) if by_role and r is not None else only, q, OTHER if o is None else o, n)
-        for q, o, r, n in repo.slice_option_counts(session, wave_id, slice_filters(tuple(hidden)))
-    ]
+        firsts[key] = firsts.get(key, 0) + first
+    hidden_rows: list[tuple[str, str, int, int]] = []
+    hidden_firsts: list[tuple[str, str, int, int]] = []
+    for q, o, r, n, first in repo.slice_option_counts(
+        session, wave_id, slice_filters(tuple(hidden))
+    ):
+        key = (role_group(r) if by_role and r is not None else only, q, OTHER if o is None else o)
+        hidden_rows.append((*key, n))
+        hidden_firsts.append((*key, first))
     _subtract(rows, hidden_rows)
-    return rows
+    # Slices are disjoint sets of responses: first rows subtract exactly too.
+    _subtract(firsts, hidden_firsts)
+    return rows, firsts
 
 
-def _answered_multi(
-    session: Session,
-    wave_id: int,
-    scope: Scope,
-    groups: list[str],
-    hidden: list[Slice],
-    multi: list[str],
-) -> dict[tuple[str, str, int], int]:
-    """(group, question, 0) -> responses that answered each multi-choice question."""
-    by_role = len(groups) > 1
-    only = groups[0]
-    raw = repo.answered_counts(
-        session, wave_id, multi, class_id=scope.class_id, roles=scope.roles, by_role=by_role
-    )
-    rows: dict[tuple[str, str, int], int] = {}
-    for q, r, n in raw:
-        key = (role_group(r) if r is not None else only, q, 0)
-        rows[key] = rows.get(key, 0) + n
-    hidden_rows = [
-        (role_group(r) if by_role and r is not None else only, q, 0, n)
-        for q, r, n in repo.slice_answered_counts(
-            session, wave_id, multi, slice_filters(tuple(hidden))
-        )
-    ]
-    # Slices are disjoint sets of responses: distinct counts subtract exactly.
-    _subtract(rows, hidden_rows)
+def _answered_multi(firsts: Counts, multi: list[str]) -> Counts:
+    """(group, question, 0) -> responses that answered each multi-choice question: the sum of
+    its options' first rows (one per response that answered it)."""
+    wanted = set(multi)
+    rows: Counts = {}
+    for (group, question, _), n in firsts.items():
+        if question in wanted:
+            rows[(group, question, 0)] = rows.get((group, question, 0), 0) + n
     return rows
 
 
@@ -156,8 +150,8 @@ def load_wave_counts(
     count_rows: dict[tuple[str, str, int], int] = {}
     multi_rows: dict[tuple[str, str, int], int] = {}
     if groups:  # nothing to count when every slice is hidden
-        count_rows = _count_rows(session, wave.id, scope, groups, hidden)
-        multi_rows = _answered_multi(session, wave.id, scope, groups, hidden, multi)
+        count_rows, firsts = _count_rows(session, wave.id, scope, groups, hidden)
+        multi_rows = _answered_multi(firsts, multi)
     counts = pd.DataFrame(
         [(g, q, o, n) for (g, q, o), n in count_rows.items() if q in known],
         columns=["group", "question_id", "option", "n"],

@@ -6,6 +6,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,8 +92,10 @@ def _pg_url(name: str) -> str:
     return PG_URL.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def _fresh_db_url(directory: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh migrated database: a copy of the migrated template (SQLite, in `directory`) or a
+    PostgreSQL database cloned from the migrated template database."""
     if PG_URL:
         if "pg" not in _TEMPLATE:
             _pg_admin("DROP DATABASE IF EXISTS cp_template")
@@ -104,9 +107,40 @@ def db_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield _pg_url(name)
         _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         return
-    path = tmp_path / "classpulse.db"
+    path = directory / "classpulse.db"
     shutil.copy(_migrated_template(tmp_path_factory), path)
     yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _fresh_db_url(tmp_path, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """One fresh database for a whole test module, for modules whose tests only read what a
+    module-scoped fixture stored once (storing it per test was most of their time)."""
+    with _fresh_db_url(tmp_path_factory.mktemp("module"), tmp_path_factory) as url:
+        database = Database(url)
+        yield database
+        database.dispose()
+
+
+def clean_settings(database_url: str, data_dir: Path) -> Settings:
+    """The tests' settings: no .env, no environment variables that a test did not set."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("TELEGRAM_BOT_TOKEN", "VIBER_AUTH_TOKEN", "DATABASE_URL", "TIMEZONE"):
+            mp.delenv(name, raising=False)
+        return Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=database_url,
+            data_dir=data_dir,
+            quiet_hours="",
+            telegram_bot_username="classpulse_test_bot",
+            viber_bot_uri="classpulse-test",
+        )
 
 
 @pytest.fixture
@@ -118,14 +152,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=db_url,
-        data_dir=tmp_path / "data",
-        quiet_hours="",
-        telegram_bot_username="classpulse_test_bot",
-        viber_bot_uri="classpulse-test",
-    )
+    return clean_settings(db_url, tmp_path / "data")
 
 
 @pytest.fixture

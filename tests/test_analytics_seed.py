@@ -20,14 +20,16 @@ from analytics.records import Report
 from bot.settings import Settings
 from storage.db import Database
 from tests.analytics_fixtures import PARENTS, SEED, STUDENTS, TEACHERS, options, seed_school
+from tests.conftest import clean_settings
 
 
-@pytest.fixture
-def report(db: Database, settings: Settings) -> Report:
-    """The default settings: minimum group 5."""
-    seed_school(db)
+@pytest.fixture(scope="module")
+def report(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The default settings: minimum group 5. Stored and built once: the tests only read it."""
+    seed_school(module_db)
+    settings = clean_settings(module_db.url, tmp_path_factory.mktemp("seed") / "data")
     assert settings.min_group_size == 5
-    return build_report(db, options(settings))
+    return build_report(module_db, options(settings))
 
 
 def _question(report: Report, survey: str, qid: str) -> Any:
@@ -71,7 +73,7 @@ def _uk(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def rendered(report: Report) -> dict[str, Any]:
     doc = Document(io.BytesIO(bytes(render(report, "docx"))))
     wb = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))))

@@ -36,7 +36,17 @@ CLASSPULSE = [sys.executable, "-m", "bot.cli"]
 def test_a_wrong_setting_fails_with_one_clear_line(
     variable: str, value: str, expected: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, variable: value}
+    # In process: the settings are read from the environment by the same code as in a real
+    # process (test_dotenv_is_read and test_a_wrong_setting_in_a_real_process run one).
+    result = CliRunner().invoke(main, ["class", "list"], env={variable: value})
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: Invalid setting {expected}")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_wrong_setting_in_a_real_process(tmp_path: Path) -> None:
+    env = {**os.environ, "MIN_GROUP_SIZE": "many"}
     result = subprocess.run(
         [*CLASSPULSE, "class", "list"],
         capture_output=True,
@@ -47,8 +57,7 @@ def test_a_wrong_setting_fails_with_one_clear_line(
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith(f"error: Invalid setting {expected}")
-    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: Invalid setting MIN_GROUP_SIZE: expected a valid")
 
 
 def test_dotenv_is_read(tmp_path: Path) -> None:

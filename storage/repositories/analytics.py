@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import Answer, Completion, Membership, Response
 
-# (question_id, option_index or None for text/"other", role or None, rows)
-OptionCountRow = tuple[str, int | None, str | None, int]
-# (question_id, role or None, distinct responses)
-AnsweredRow = tuple[str, str | None, int]
+# (question_id, option_index or None for text/"other", role or None, rows, first rows): the
+# first rows (`item` 0) of a question count the responses that answered it.
+OptionCountRow = tuple[str, int | None, str | None, int, int]
 
 
 # A group of respondents: (class id, or None for "no class"; the stored roles it covers).
@@ -52,6 +51,14 @@ def _scoped(
     return query
 
 
+def _firsts() -> ColumnElement[int]:
+    """Of an option's answer rows, those that are their response's first (`item` 0) answer to
+    the question. Each response that answered a question has exactly one first row, so the
+    firsts of a question's options sum to its respondents: no COUNT(DISTINCT response_id) pass
+    over the table (on SQLite `item`, being part of the table's key, is in every index of it)."""
+    return func.count().filter(Answer.item == 0)
+
+
 def option_counts(
     session: Session,
     wave_id: int,
@@ -60,14 +67,15 @@ def option_counts(
     roles: Sequence[str] | None = None,
     by_role: bool = False,
 ) -> list[OptionCountRow]:
-    """Answer rows per (question, option[, role]) of a wave, optionally for one class/roles.
+    """Answer rows and first rows (see `_firsts`) per (question, option[, role]) of a wave,
+    optionally for one class/roles.
 
     Without class, roles and by_role this is a covering-index scan of
     `ix_answers_wave_question_option` (no join).
     """
     if by_role:
         by_role_query = (
-            select(Answer.question_id, Answer.option_index, Response.role, func.count())
+            select(Answer.question_id, Answer.option_index, Response.role, func.count(), _firsts())
             .join(Response, Response.id == Answer.response_id)
             .where(Answer.wave_id == wave_id)
             .group_by(Answer.question_id, Answer.option_index, Response.role)
@@ -76,52 +84,20 @@ def option_counts(
             by_role_query = by_role_query.where(Response.class_id == class_id)
         if roles is not None:
             by_role_query = by_role_query.where(Response.role.in_(list(roles)))
-        return [(r[0], r[1], r[2], int(r[3])) for r in session.execute(by_role_query)]
+        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(by_role_query)]
     query = _scoped(
-        select(Answer.question_id, Answer.option_index, func.count()), wave_id, class_id, roles
-    ).group_by(Answer.question_id, Answer.option_index)
-    return [(r[0], r[1], None, int(r[2])) for r in session.execute(query)]
-
-
-def answered_counts(
-    session: Session,
-    wave_id: int,
-    question_ids: Sequence[str],
-    *,
-    class_id: int | None = None,
-    roles: Sequence[str] | None = None,
-    by_role: bool = False,
-) -> list[AnsweredRow]:
-    """Distinct responses that answered each of `question_ids` (needed for multi-choice only:
-    a single-choice or text answer is exactly one row, so its row count already is that)."""
-    if not question_ids:
-        return []
-    if by_role:
-        query = (
-            select(Answer.question_id, Response.role, func.count(Answer.response_id.distinct()))
-            .join(Response, Response.id == Answer.response_id)
-            .where(Answer.wave_id == wave_id, Answer.question_id.in_(list(question_ids)))
-            .group_by(Answer.question_id, Response.role)
-        )
-        if class_id is not None:
-            query = query.where(Response.class_id == class_id)
-        if roles is not None:
-            query = query.where(Response.role.in_(list(roles)))
-        return [(r[0], r[1], int(r[2])) for r in session.execute(query)]
-    plain = _scoped(
-        select(Answer.question_id, func.count(Answer.response_id.distinct())),
+        select(Answer.question_id, Answer.option_index, func.count(), _firsts()),
         wave_id,
         class_id,
         roles,
-    )
-    plain = plain.where(Answer.question_id.in_(list(question_ids))).group_by(Answer.question_id)
-    return [(r[0], None, int(r[1])) for r in session.execute(plain)]
+    ).group_by(Answer.question_id, Answer.option_index)
+    return [(r[0], r[1], None, int(r[2]), int(r[3])) for r in session.execute(query)]
 
 
 def slice_option_counts(
     session: Session, wave_id: int, slices: Sequence[SliceFilter]
 ) -> list[OptionCountRow]:
-    """Answer rows per (question, option, role) of the responses in `slices` only.
+    """Answer rows and first rows per (question, option, role) of the responses in `slices`.
 
     For the few small groups a report leaves out: analytics subtracts these from the scope's
     counts, so that the common case keeps its covering-index scan without a join.
@@ -129,32 +105,12 @@ def slice_option_counts(
     if not slices:
         return []
     query = (
-        select(Answer.question_id, Answer.option_index, Response.role, func.count())
+        select(Answer.question_id, Answer.option_index, Response.role, func.count(), _firsts())
         .join(Response, Response.id == Answer.response_id)
         .where(Answer.wave_id == wave_id, Response.wave_id == wave_id, _in_slices(slices))
         .group_by(Answer.question_id, Answer.option_index, Response.role)
     )
-    return [(r[0], r[1], r[2], int(r[3])) for r in session.execute(query)]
-
-
-def slice_answered_counts(
-    session: Session, wave_id: int, question_ids: Sequence[str], slices: Sequence[SliceFilter]
-) -> list[AnsweredRow]:
-    """Distinct responses in `slices` that answered each of `question_ids`, per role."""
-    if not slices or not question_ids:
-        return []
-    query = (
-        select(Answer.question_id, Response.role, func.count(Answer.response_id.distinct()))
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            Answer.wave_id == wave_id,
-            Response.wave_id == wave_id,
-            Answer.question_id.in_(list(question_ids)),
-            _in_slices(slices),
-        )
-        .group_by(Answer.question_id, Response.role)
-    )
-    return [(r[0], r[1], int(r[2])) for r in session.execute(query)]
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(query)]
 
 
 def text_answer_counts(
