@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -194,17 +193,18 @@ def _big_parents_wave(db: Database, respondents: int, texts: tuple[str, ...]) ->
     add_wave(db, PARENTS, "2025", plan, opens=datetime(2025, 3, 1, tzinfo=UTC), classes=classes)
 
 
-def test_docx_of_20000_responses_with_many_free_texts_renders_fast_and_grouped(
+def test_docx_of_20000_responses_with_many_free_texts_stays_small_and_grouped(
     db: Database, settings: Settings
 ) -> None:
     distinct = tuple(f"Пропозиція № {i}" for i in range(9000))
     texts = ("Все влаштовує",) * 3000 + ("Більше пояснювати критерії",) * 2000 + distinct
     _big_parents_wave(db, 20_000, texts)
     report = build_report(db, options(settings), [PARENTS])
-    started = time.perf_counter()
     data = bytes(render(report, "docx"))
-    assert time.perf_counter() - started < 3.0
     doc = Document(io.BytesIO(data))
+    # Speed is the benchmark's (scripts/bench/); what keeps it fast is that the document does
+    # not grow with the answers: a bounded number of paragraphs for 14,000 free texts.
+    assert len(doc.paragraphs) < 300
     bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
     assert len(bullets) == 20  # at most 20 groups of the 14,000 answers are quoted
     assert bullets[:2] == [
