@@ -71,6 +71,7 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 POLL_SECONDS = 1.0
 UNREACHABLE_HOLD = 10.0
+GIVE_WAY_MAX = 30  # overall slots a broadcast send gives up to waiting replies, at most
 
 
 def utc_now() -> datetime:
@@ -109,11 +110,15 @@ def _yields(row: repo.QueuedMessage) -> bool:
     without reordering anything, and it never takes the last send a chat's burst allows: the
     next question does not wait behind the echo of the last answer. (Telegram counts edits
     against the same per-chat limit as sends, so they are still paced.) Keyboard-only edits
-    (multi-choice toggles) are the reply itself and go as usual.
+    (multi-choice toggles) and edits that bring buttons (the echo with the next question, see
+    bot/surveys/flows.py) are the reply itself and go as usual.
     """
     reply = row.payload.get("reply")
     return (
-        isinstance(reply, dict) and bool(reply.get("edit_ref")) and not reply.get("keyboard_only")
+        isinstance(reply, dict)
+        and bool(reply.get("edit_ref"))
+        and not reply.get("keyboard_only")
+        and not reply.get("buttons")  # an answer's echo and the next question: the reply
     )
 
 
@@ -251,9 +256,17 @@ class OutboxSender:
             if pacer.out_of_slots(now_ts):  # the shared budget's slots of this round are gone
                 deferred.update((row.id, self.clock()) for row in ready)
                 continue
-            wait = pacer.next_global(now_ts) - now_ts
-            if wait > 0:
-                await self.sleep(wait)
+            if lane.urgent is False:
+                await self._give_way(pacer)
+            if lane.urgent:
+                pacer.replies_waiting += 1
+            try:
+                wait = pacer.next_global(self.clock().timestamp()) - self.clock().timestamp()
+                if wait > 0:
+                    await self.sleep(wait)
+            finally:
+                if lane.urgent:
+                    pacer.replies_waiting -= 1
             sent_ts = self.clock().timestamp()
             ready = [r for r in ready if not self._is_held(channel, r.recipient, sent_ts)]
             for row in ready:  # booked at the real send time, after the overall wait
@@ -274,6 +287,15 @@ class OutboxSender:
             self._held[channel] = {k: until for k, until in held.items() if until > now_ts}
         pacer.forget_idle(now_ts)
         return len(rows)
+
+    async def _give_way(self, pacer: ChannelPacer) -> None:
+        """A broadcast's send waits while replies wait for an overall slot: a person who just
+        pressed a button is answered first, the broadcast takes the slots they leave. Bounded,
+        so that a flood of replies slows a broadcast down but never stops it."""
+        for _ in range(GIVE_WAY_MAX):
+            if pacer.replies_waiting <= 0:
+                return
+            await self.sleep(pacer.interval)
 
     def _claim(self, session: Session, lane: _Lane, budget: int) -> list[repo.QueuedMessage]:
         now = self.clock()
