@@ -62,6 +62,7 @@ Sleep = Callable[[float], Awaitable[None]]
 # Runs in the transaction that marks a row sent (e.g. criteria notices set delivered_at).
 AfterSent = Callable[[Session, Delivery, Result, datetime], None]
 T = TypeVar("T")
+_ToRecord = tuple[Transport, list[Delivery], list[Result], "asyncio.Future[None]"]
 
 LEASE = timedelta(seconds=60)
 ROUND_SECONDS = 0.5  # one claim covers about this much sending time
@@ -141,6 +142,8 @@ class _Lane:
     # the one before it. Different chats go out concurrently.
     last_for: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # The earliest time a row this lane put back (a chat's gate was closed) is due again.
+    due_again: float | None = None
 
 
 class OutboxSender:
@@ -173,6 +176,9 @@ class OutboxSender:
         # Recipients not to send to until a time (a 429) or at all (unreachable), per channel.
         self._held: dict[str, dict[str, float]] = {name: {} for name in self.transports}
         self._lanes: dict[tuple[str, bool | None], _Lane] = {}
+        # Results waiting for the next record transaction (group commit, see _recorded).
+        self._to_record: list[_ToRecord] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ public
     def wake(self) -> None:
@@ -280,6 +286,13 @@ class OutboxSender:
                 lane.last_for.update((r.recipient, task) for r in ready)
         if deferred:
             await self._db(lambda s: repo.release(s, deferred))
+            self._due_again(lane, min(deferred.values()).timestamp())
+        if lane.urgent and lane.due_again is not None:
+            # A reply put back until its chat's gate opens is claimed then, not at the next
+            # poll a second later.
+            delay = max(lane.due_again - self.clock().timestamp(), 0.0)
+            lane.due_again = None
+            asyncio.get_running_loop().call_later(delay, lane.wake.set)
         now_ts = self.clock().timestamp()
         lane.last_for = {k: t for k, t in lane.last_for.items() if not t.done()}
         held = self._held[channel]
@@ -287,6 +300,10 @@ class OutboxSender:
             self._held[channel] = {k: until for k, until in held.items() if until > now_ts}
         pacer.forget_idle(now_ts)
         return len(rows)
+
+    @staticmethod
+    def _due_again(lane: _Lane, at: float) -> None:
+        lane.due_again = at if lane.due_again is None else min(lane.due_again, at)
 
     async def _give_way(self, pacer: ChannelPacer) -> None:
         """A broadcast's send waits while replies wait for an overall slot: a person who just
@@ -339,6 +356,8 @@ class OutboxSender:
             chosen.append(row)
         repo.claim(session, [r.id for r in chosen], now + self.lease)
         repo.reschedule(session, later)
+        if later:
+            self._due_again(lane, min(later.values()).timestamp())
         if self.budget is not None and booking is not None:
             requests = len(self._batches(chosen, transport.limits.batch_size))
             chats = [(r.recipient, transport.is_group(r.recipient)) for r in chosen]
@@ -387,11 +406,60 @@ class OutboxSender:
                 elif result.retry_after is not None:
                     until = now_ts + max(float(result.retry_after), 0.0)
                     held[delivery.recipient] = max(held.get(delivery.recipient, until), until)
-            await self._db(lambda s: self._record(s, transport, deliveries, results))
+            await self._recorded(transport, deliveries, results)
         except Exception:
             logger.exception("recording outbox results failed; the lease will retry them")
         finally:
             lane.in_flight.release()
+
+    async def _recorded(
+        self, transport: Transport, deliveries: list[Delivery], results: list[Result]
+    ) -> None:
+        """Record a request's results; returns once they are committed.
+
+        Group commit: the results that arrive while a record transaction runs are written
+        together in the next one, so a broadcast at 30/s costs a few write transactions a
+        second instead of thirty, and a person's press does not queue behind them for the
+        database's one writer."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_record.append((transport, deliveries, results, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_pending())
+        await done
+
+    async def _record_pending(self) -> None:
+        while self._to_record:
+            batch, self._to_record = self._to_record, []
+
+            def record_all(session: Session, batch: list[_ToRecord] = batch) -> None:
+                for transport, deliveries, results, _ in batch:
+                    self._record(session, transport, deliveries, results)
+
+            try:
+                await self._db(record_all)
+            except Exception:
+                if len(batch) > 1:  # one bad record must not take the others with it
+                    for item in batch:
+                        await self._record_alone(item)
+                    continue
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(RuntimeError("recording outbox results failed"))
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def _record_alone(self, item: _ToRecord) -> None:
+        transport, deliveries, results, done = item
+        try:
+            await self._db(lambda s: self._record(s, transport, deliveries, results))
+        except Exception as exc:
+            if not done.done():
+                done.set_exception(exc)
+        else:
+            if not done.done():
+                done.set_result(None)
 
     def _record(
         self,
