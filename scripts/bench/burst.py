@@ -31,22 +31,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
-from telegram.ext import (  # noqa: E402
-    AIORateLimiter,
-    Application,
-    CommandHandler,
-    ContextTypes,
-)
-
 from bot.channels.telegram.transport import LIMITS  # noqa: E402
 from bot.conversation.service import ChatService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from scripts.bench.summary import emit  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from tests.bare_ptb import bare_menu_bot  # noqa: E402
 from tests.fake_telegram import SEND_METHODS, FakeTelegram  # noqa: E402
-from tests.fake_telegram_request import IN_PROCESS_URL, FakeRequest  # noqa: E402
 from tests.school import SchoolBuilder  # noqa: E402
 from tests.telegram_harness import running_bot  # noqa: E402
 
@@ -135,27 +127,7 @@ async def classpulse(updates: int, workdir: Path) -> Figures:
 async def bare_ptb(updates: int) -> Figures:
     fake = FakeTelegram(enforce_limits=True)
     figures = Figures("bare PTB")
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Анкета для батьків", callback_data="1")]])
-
-    async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        figures.handled.append(time.monotonic())
-        assert update.effective_chat is not None
-        await context.bot.send_message(
-            update.effective_chat.id, "Головне меню", reply_markup=markup
-        )
-
-    app = (
-        Application.builder()
-        .token(fake.token)
-        .base_url(f"{IN_PROCESS_URL}/bot")
-        .base_file_url(f"{IN_PROCESS_URL}/file/bot")
-        .request(FakeRequest(fake))
-        .get_updates_request(FakeRequest(fake))
-        .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5))
-        .build()
-    )
-    app.add_handler(CommandHandler("menu", menu))
+    app = bare_menu_bot(fake, lambda: figures.handled.append(time.monotonic()))
     async with app:
         await app.start()
         assert app.updater is not None
