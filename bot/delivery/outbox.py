@@ -20,11 +20,14 @@ moment of the crash can reach the user twice; nothing is lost.
 
 Replies first: each channel has two lanes, the urgent rows (replies to a person's own press) and
 the rest (invitations, reminders, notices), claiming side by side and sharing the channel's
-pacer, so a reply never waits behind a broadcast. A lane claims again as soon as its last claim
-is on its way (no round waits for its slowest request). Non-urgent rows wait while the quiet
-hours last (settings.quiet_window in settings.tz). An answer's echo (an edit of the answered
-question) yields to the chat's new messages: the next question goes first and the echo never
-takes the last send of the chat's burst (Telegram counts edits against the per-chat limit too).
+pacer, so a reply never waits behind a broadcast; while replies wait for an overall slot the
+broadcasts give theirs up (`_give_way`), and a reply put back until its chat's gate opens is
+claimed again at that moment. Results are recorded by group commit. A lane claims again as
+soon as its last claim is on its way (no round waits for its slowest request). Non-urgent rows
+wait while the quiet hours last (settings.quiet_window in settings.tz). An answer's echo (an
+edit of the answered question, without buttons) yields to the chat's new messages: the next
+question goes first and the echo never takes the last send of the chat's burst (Telegram counts
+edits against the per-chat limit too).
 
 Use: `sender = OutboxSender(db, {"telegram": transport}, settings)`, then
 `asyncio.create_task(sender.run_forever(stop))`; after enqueuing replies call `sender.wake()`.
