@@ -366,6 +366,7 @@ def test_replies_take_the_overall_slots_before_a_running_broadcast(
     kinds = [d.urgent for _, d in sorted(transport.sent, key=lambda s: s[0])]
     first, last = kinds.index(True), len(kinds) - 1 - kinds[::-1].index(True)
     between = kinds[first : last + 1].count(False)
-    # Alternating with the broadcast, about 19 broadcast sends would sit between them.
-    assert between <= 3, kinds[first : last + 1]
+    # Alternating with the broadcast, about 17 broadcast sends would sit between them (a few
+    # slip in while a reply waits for a send in flight to finish: 16 at most at once).
+    assert between <= 5, kinds[first : last + 1]
     assert counts_now(db).get("sent", 0) == len(transport.sent)
