@@ -52,8 +52,9 @@ pytest-pg: install
 demo: install
 	$(BIN)/classpulse demo
 
+## make bench: every benchmark, then one table of ratios (scripts/bench/run_all.py).
 bench: install
-	@for f in scripts/bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python scripts/bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache demo-output

@@ -19,12 +19,42 @@ subtraction can give it back; shown groups show every count (see analytics/suppr
 
 from __future__ import annotations
 
-from analytics.forms_import import ImportFailed, ImportResult, import_forms
-from analytics.options import AnalyticsOptions
-from analytics.records import Report
-from analytics.report_model import build_report
-from analytics.reports import FORMATS, charts, render, write_all
-from analytics.waves_select import ReportError
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analytics.forms_import import ImportFailed, ImportResult, import_forms
+    from analytics.options import AnalyticsOptions
+    from analytics.records import Report
+    from analytics.report_model import build_report
+    from analytics.reports import FORMATS, charts, render, write_all
+    from analytics.waves_select import ReportError
+
+# Each name loads its module when first used: a report does not load the Forms import, an
+# import does not load the renderers (a CLI command is one process: what it loads, it pays).
+_WHERE = {
+    "ImportFailed": "analytics.forms_import",
+    "ImportResult": "analytics.forms_import",
+    "import_forms": "analytics.forms_import",
+    "AnalyticsOptions": "analytics.options",
+    "Report": "analytics.records",
+    "build_report": "analytics.report_model",
+    "FORMATS": "analytics.reports",
+    "charts": "analytics.reports",
+    "render": "analytics.reports",
+    "write_all": "analytics.reports",
+    "ReportError": "analytics.waves_select",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analytics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FORMATS",

@@ -4,11 +4,18 @@ question's message into the next question: one request a press, no outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
 
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_request import IN_PROCESS_URL, FakeRequest
@@ -54,4 +61,31 @@ def bare_bot(fake: FakeTelegram, walk: Walk) -> Any:
         .build()
     )
     app.add_handler(CallbackQueryHandler(partial(_answer, walk)))
+    return app
+
+
+def bare_menu_bot(fake: FakeTelegram, handled: Callable[[], None]) -> Any:
+    """The peer of scripts/bench/burst.py: `/menu` answered with a text and one button;
+    `handled()` is called as the handler starts."""
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Анкета для батьків", callback_data="1")]])
+
+    async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        handled()
+        assert update.effective_chat is not None
+        await context.bot.send_message(
+            update.effective_chat.id, "Головне меню", reply_markup=markup
+        )
+
+    app = (
+        Application.builder()
+        .token(fake.token)
+        .base_url(f"{IN_PROCESS_URL}/bot")
+        .base_file_url(f"{IN_PROCESS_URL}/file/bot")
+        .request(FakeRequest(fake))
+        .get_updates_request(FakeRequest(fake))
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5))
+        .build()
+    )
+    app.add_handler(CommandHandler("menu", menu))
     return app

@@ -321,3 +321,52 @@ def test_a_reply_is_not_queued_behind_a_broadcast_in_flight(
 def counts_now(db: Database) -> dict[str, int]:
     with db.read() as session:
         return counts(session)
+
+
+class RealClock(FakeClock):
+    """The wall clock, for a test of two lanes sleeping side by side."""
+
+    @property  # type: ignore[override]
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        pass
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def test_replies_take_the_overall_slots_before_a_running_broadcast(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    """20 people press at once during a broadcast: their replies take the next 20 overall slots
+    (the broadcast gives its slots up to them), not every second one."""
+    clock = RealClock(now)
+    transport = RecordingTransport(
+        clock, limits=ChannelLimits(per_second=100, per_chat_interval=1.0)
+    )
+    sender = OutboxSender(db, {"telegram": transport}, settings, clock=clock, sleep=clock.sleep)
+    enqueue(db, [message(str(1000 + i), "invite", f"b{i}", urgent=False) for i in range(400)], now)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run_forever(stop))
+        while len(transport.sent) < 30:  # the broadcast is under way
+            await asyncio.sleep(0.01)
+        enqueue(db, [message(str(42 + i), "Крок 2 з 7", f"r{i}") for i in range(20)], clock.now)
+        sender.wake()
+        while sum(d.urgent for _, d in transport.sent) < 20:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    kinds = [d.urgent for _, d in sorted(transport.sent, key=lambda s: s[0])]
+    first, last = kinds.index(True), len(kinds) - 1 - kinds[::-1].index(True)
+    between = kinds[first : last + 1].count(False)
+    # Alternating with the broadcast, about 17 broadcast sends would sit between them (a few
+    # slip in while a reply waits for a send in flight to finish: 16 at most at once).
+    assert between <= 5, kinds[first : last + 1]
+    assert counts_now(db).get("sent", 0) == len(transport.sent)

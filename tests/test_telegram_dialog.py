@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Response
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import SEND_METHODS, FakeTelegram
 from tests.telegram_harness import RunningBot, running_bot, seed_school
 
 PARENT = 1001
@@ -27,6 +27,11 @@ async def say(bot: RunningBot, text: str, expect: str) -> None:
     assert expect in bot.fake.last(PARENT).text
 
 
+def _sends(fake: FakeTelegram) -> int:
+    """Requests that count against Telegram's message limits, to the parent's chat."""
+    return sum(1 for c in fake.calls if c.chat_id == PARENT and c.method in SEND_METHODS)
+
+
 async def register(bot: RunningBot, code: str) -> None:
     await say(bot, f"/start {code}", "Погоджуєтесь")
     await press(bot, "Погоджуюсь", "Головне меню")
@@ -41,10 +46,22 @@ def test_full_parent_survey_from_deep_link_to_submit(db: Database, settings: Set
             await register(bot, data.parent_code)
             await press(bot, "Анкета для батьків", "Крок 1 з 7")
             q1 = fake.last(PARENT).message_id
+            sends = _sends(fake)
             await press(bot, "Так, завжди", "Крок 2 з 7")
+            # A press turns the question's message into the answer and the next question: one
+            # request (the spinner's answer aside), the answer still in sight.
+            assert _sends(fake) == sends + 1
+            assert fake.last(PARENT).message_id == q1
+            assert "Ваша відповідь: Так, завжди" in fake.last(PARENT).text
+            assert fake.last(PARENT).text.index("Так, завжди") < fake.last(PARENT).text.index(
+                "Крок 2 з 7"
+            )
             await press(bot, "Іноді", "Крок 3 з 7")
+            assert "Ваша відповідь: Іноді" in fake.last(PARENT).text
+            assert "Так, завжди" not in fake.last(PARENT).text  # the review shows them all
             # Multi-choice: toggles edit the keyboard of the same message in place.
             multi = fake.last(PARENT).message_id
+            assert multi == q1
             fake.press(PARENT, "з сайту школи")
             await bot.settle()
             assert "✓ з сайту школи" in fake.last(PARENT).labels()
@@ -69,10 +86,11 @@ def test_full_parent_survey_from_deep_link_to_submit(db: Database, settings: Set
             assert "Ваша відповідь: Більше пояснень критеріїв" in shown[text_question].text
             assert shown[review].buttons == []
             assert "Перевірте відповіді" in shown[review].text
-            # Answered questions were edited to show the choice, their buttons gone.
-            assert "Ваша відповідь: Так, завжди" in shown[q1].text
-            assert shown[q1].buttons == []
-            assert "від класного керівника; з сайту школи" in shown[multi].text
+            # The questions answered by buttons were one message: it shows the last of them
+            # answered, its buttons gone; the review before submitting showed every answer.
+            assert text_question == q1
+            assert "Більше пояснень критеріїв" in shown[review].text
+            assert "від класного керівника; з сайту школи" in shown[review].text
             assert any("Дякуємо" in s.text for s in shown.values())
             # Every press is answered (the spinner stops).
             assert len(fake.calls_to("answerCallbackQuery")) == 11

@@ -20,11 +20,14 @@ moment of the crash can reach the user twice; nothing is lost.
 
 Replies first: each channel has two lanes, the urgent rows (replies to a person's own press) and
 the rest (invitations, reminders, notices), claiming side by side and sharing the channel's
-pacer, so a reply never waits behind a broadcast. A lane claims again as soon as its last claim
-is on its way (no round waits for its slowest request). Non-urgent rows wait while the quiet
-hours last (settings.quiet_window in settings.tz). An answer's echo (an edit of the answered
-question) yields to the chat's new messages: the next question goes first and the echo never
-takes the last send of the chat's burst (Telegram counts edits against the per-chat limit too).
+pacer, so a reply never waits behind a broadcast; while replies wait for an overall slot the
+broadcasts give theirs up (`_give_way`), and a reply put back until its chat's gate opens is
+claimed again at that moment. Results are recorded by group commit. A lane claims again as
+soon as its last claim is on its way (no round waits for its slowest request). Non-urgent rows
+wait while the quiet hours last (settings.quiet_window in settings.tz). An answer's echo (an
+edit of the answered question, without buttons) yields to the chat's new messages: the next
+question goes first and the echo never takes the last send of the chat's burst (Telegram counts
+edits against the per-chat limit too).
 
 Use: `sender = OutboxSender(db, {"telegram": transport}, settings)`, then
 `asyncio.create_task(sender.run_forever(stop))`; after enqueuing replies call `sender.wake()`.
@@ -62,6 +65,7 @@ Sleep = Callable[[float], Awaitable[None]]
 # Runs in the transaction that marks a row sent (e.g. criteria notices set delivered_at).
 AfterSent = Callable[[Session, Delivery, Result, datetime], None]
 T = TypeVar("T")
+_ToRecord = tuple[Transport, list[Delivery], list[Result], "asyncio.Future[None]"]
 
 LEASE = timedelta(seconds=60)
 ROUND_SECONDS = 0.5  # one claim covers about this much sending time
@@ -71,6 +75,7 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 POLL_SECONDS = 1.0
 UNREACHABLE_HOLD = 10.0
+GIVE_WAY_MAX = 30  # overall slots a broadcast send gives up to waiting replies, at most
 
 
 def utc_now() -> datetime:
@@ -109,11 +114,15 @@ def _yields(row: repo.QueuedMessage) -> bool:
     without reordering anything, and it never takes the last send a chat's burst allows: the
     next question does not wait behind the echo of the last answer. (Telegram counts edits
     against the same per-chat limit as sends, so they are still paced.) Keyboard-only edits
-    (multi-choice toggles) are the reply itself and go as usual.
+    (multi-choice toggles) and edits that bring buttons (the echo with the next question, see
+    bot/surveys/flows.py) are the reply itself and go as usual.
     """
     reply = row.payload.get("reply")
     return (
-        isinstance(reply, dict) and bool(reply.get("edit_ref")) and not reply.get("keyboard_only")
+        isinstance(reply, dict)
+        and bool(reply.get("edit_ref"))
+        and not reply.get("keyboard_only")
+        and not reply.get("buttons")  # an answer's echo and the next question: the reply
     )
 
 
@@ -136,6 +145,8 @@ class _Lane:
     # the one before it. Different chats go out concurrently.
     last_for: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # The earliest time a row this lane put back (a chat's gate was closed) is due again.
+    due_again: float | None = None
 
 
 class OutboxSender:
@@ -168,6 +179,9 @@ class OutboxSender:
         # Recipients not to send to until a time (a 429) or at all (unreachable), per channel.
         self._held: dict[str, dict[str, float]] = {name: {} for name in self.transports}
         self._lanes: dict[tuple[str, bool | None], _Lane] = {}
+        # Results waiting for the next record transaction (group commit, see _recorded).
+        self._to_record: list[_ToRecord] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ public
     def wake(self) -> None:
@@ -251,9 +265,17 @@ class OutboxSender:
             if pacer.out_of_slots(now_ts):  # the shared budget's slots of this round are gone
                 deferred.update((row.id, self.clock()) for row in ready)
                 continue
-            wait = pacer.next_global(now_ts) - now_ts
-            if wait > 0:
-                await self.sleep(wait)
+            if lane.urgent is False:
+                await self._give_way(pacer)
+            if lane.urgent:
+                pacer.replies_waiting += 1
+            try:
+                wait = pacer.next_global(self.clock().timestamp()) - self.clock().timestamp()
+                if wait > 0:
+                    await self.sleep(wait)
+            finally:
+                if lane.urgent:
+                    pacer.replies_waiting -= 1
             sent_ts = self.clock().timestamp()
             ready = [r for r in ready if not self._is_held(channel, r.recipient, sent_ts)]
             for row in ready:  # booked at the real send time, after the overall wait
@@ -267,6 +289,13 @@ class OutboxSender:
                 lane.last_for.update((r.recipient, task) for r in ready)
         if deferred:
             await self._db(lambda s: repo.release(s, deferred))
+            self._due_again(lane, min(deferred.values()).timestamp())
+        if lane.urgent and lane.due_again is not None:
+            # A reply put back until its chat's gate opens is claimed then, not at the next
+            # poll a second later.
+            delay = max(lane.due_again - self.clock().timestamp(), 0.0)
+            lane.due_again = None
+            asyncio.get_running_loop().call_later(delay, lane.wake.set)
         now_ts = self.clock().timestamp()
         lane.last_for = {k: t for k, t in lane.last_for.items() if not t.done()}
         held = self._held[channel]
@@ -274,6 +303,19 @@ class OutboxSender:
             self._held[channel] = {k: until for k, until in held.items() if until > now_ts}
         pacer.forget_idle(now_ts)
         return len(rows)
+
+    @staticmethod
+    def _due_again(lane: _Lane, at: float) -> None:
+        lane.due_again = at if lane.due_again is None else min(lane.due_again, at)
+
+    async def _give_way(self, pacer: ChannelPacer) -> None:
+        """A broadcast's send waits while replies wait for an overall slot: a person who just
+        pressed a button is answered first, the broadcast takes the slots they leave. Bounded,
+        so that a flood of replies slows a broadcast down but never stops it."""
+        for _ in range(GIVE_WAY_MAX):
+            if pacer.replies_waiting <= 0:
+                return
+            await self.sleep(pacer.interval)
 
     def _claim(self, session: Session, lane: _Lane, budget: int) -> list[repo.QueuedMessage]:
         now = self.clock()
@@ -317,6 +359,8 @@ class OutboxSender:
             chosen.append(row)
         repo.claim(session, [r.id for r in chosen], now + self.lease)
         repo.reschedule(session, later)
+        if later:
+            self._due_again(lane, min(later.values()).timestamp())
         if self.budget is not None and booking is not None:
             requests = len(self._batches(chosen, transport.limits.batch_size))
             chats = [(r.recipient, transport.is_group(r.recipient)) for r in chosen]
@@ -365,11 +409,60 @@ class OutboxSender:
                 elif result.retry_after is not None:
                     until = now_ts + max(float(result.retry_after), 0.0)
                     held[delivery.recipient] = max(held.get(delivery.recipient, until), until)
-            await self._db(lambda s: self._record(s, transport, deliveries, results))
+            await self._recorded(transport, deliveries, results)
         except Exception:
             logger.exception("recording outbox results failed; the lease will retry them")
         finally:
             lane.in_flight.release()
+
+    async def _recorded(
+        self, transport: Transport, deliveries: list[Delivery], results: list[Result]
+    ) -> None:
+        """Record a request's results; returns once they are committed.
+
+        Group commit: the results that arrive while a record transaction runs are written
+        together in the next one, so a broadcast at 30/s costs a few write transactions a
+        second instead of thirty, and a person's press does not queue behind them for the
+        database's one writer."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_record.append((transport, deliveries, results, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_pending())
+        await done
+
+    async def _record_pending(self) -> None:
+        while self._to_record:
+            batch, self._to_record = self._to_record, []
+
+            def record_all(session: Session, batch: list[_ToRecord] = batch) -> None:
+                for transport, deliveries, results, _ in batch:
+                    self._record(session, transport, deliveries, results)
+
+            try:
+                await self._db(record_all)
+            except Exception:
+                if len(batch) > 1:  # one bad record must not take the others with it
+                    for item in batch:
+                        await self._record_alone(item)
+                    continue
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(RuntimeError("recording outbox results failed"))
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def _record_alone(self, item: _ToRecord) -> None:
+        transport, deliveries, results, done = item
+        try:
+            await self._db(lambda s: self._record(s, transport, deliveries, results))
+        except Exception as exc:
+            if not done.done():
+                done.set_exception(exc)
+        else:
+            if not done.done():
+                done.set_result(None)
 
     def _record(
         self,

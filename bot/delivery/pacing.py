@@ -60,6 +60,8 @@ class ChannelPacer:
     # its slot. Empty without a shared budget.
     _slots: deque[float] = field(default_factory=deque, init=False)
     _shared: bool = field(default=False, init=False)
+    # Replies claimed and waiting for an overall slot: broadcasts give their slots up to them.
+    replies_waiting: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self._global = Gate(self._global_interval(1.0))
@@ -71,6 +73,11 @@ class ChannelPacer:
     @property
     def rate(self) -> float:
         return 1.0 / self._global.interval
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two overall slots at the current pace."""
+        return self._global.interval
 
     def next_global(self, now: float) -> float:
         """Book the next overall slot and return its time."""

@@ -6,7 +6,7 @@ an old message, a second device or a duplicate delivery is recognised and change
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.engine.buttons import ButtonKind, encode
@@ -15,6 +15,8 @@ from bot.engine.events import Button, EventKind, Reply
 from storage.survey_schema import MAX_TEXT_ANSWER, Question, SurveyDef
 
 REVIEW_ANSWER_CHARS = 200
+# An answer's echo and the next question share one message up to this length (Telegram: 4096).
+IN_PLACE_CHARS = 3500
 
 
 @dataclass
@@ -183,13 +185,34 @@ def _echo(ctx: Ctx, s: Session, index: int) -> list[Reply]:
     return [Reply(text=text, edit_ref=ref)]
 
 
+def _in_place(ctx: Ctx, s: Session, index: int) -> str:
+    """The message to turn into the next question, or "" to send the next question anew.
+
+    A press on the message that shows the answered question (the chat's current question) is
+    answered in that message: it becomes the answer's echo followed by the next question, one
+    edit instead of an edit and a new message (Telegram counts both against its limits, and
+    20 people answering at once would need more requests than the bot may send). A typed answer
+    sends the next question anew: the person's own message stands below the question."""
+    ref = ctx.event.message_ref
+    if ctx.event.kind is not EventKind.BUTTON or not ref:
+        return ""
+    return ref if ctx.world.message_showing(f"{s.wave_id}:{index}") == ref else ""
+
+
 def _advance(ctx: Ctx, s: Session, index: int) -> Step:
     review = bool(ctx.state.data.get("review"))
     target = s.first_unanswered(index + 1) if review else s.next_from(index + 1)
     effect = s.save(target)
     step = ctx.step(_survey_state(ctx, s, review=review and target < len(s.survey.questions)))
-    step.replies.extend(_echo(ctx, s, index))
-    step.replies.append(_show_current(ctx, s))
+    echo = _echo(ctx, s, index)
+    current = _show_current(ctx, s)
+    ref = _in_place(ctx, s, index)
+    both = f"{echo[0].text}\n\n{current.text}" if echo else ""
+    if ref and both and len(both) <= IN_PLACE_CHARS:
+        step.replies.append(replace(current, text=both, edit_ref=ref))
+    else:
+        step.replies.extend(echo)
+        step.replies.append(current)
     step.effects.append(effect)
     return step
 
