@@ -75,11 +75,20 @@ def processes(
                     proc.wait()
 
 
+def running(procs: list[subprocess.Popen[bytes]], logs: Path) -> str:
+    """ "" while every process runs; else which stopped, and the end of its log (to debug)."""
+    stopped = [(i, p.poll()) for i, p in enumerate(procs) if p.poll() is not None]
+    return "; ".join(
+        f"process {i} exited {code}: {(logs / f'run-{i}.log').read_text(errors='replace')[-2000:]}"
+        for i, code in stopped
+    )
+
+
 def test_processes_share_one_poller_answer_once_and_take_over_after_kill_9(
-    processes: tuple[FakeTelegram, list[subprocess.Popen[bytes]]], db: Database
+    processes: tuple[FakeTelegram, list[subprocess.Popen[bytes]]], db: Database, tmp_path: Path
 ) -> None:
     fake, procs = processes
-    assert [p.poll() for p in procs] == [None] * PROCESSES  # every process running
+    assert running(procs, tmp_path) == ""  # every process running
     chats = range(1001, 1021)
     for chat in chats:
         fake.push_text(chat, "/help")
@@ -87,7 +96,7 @@ def test_processes_share_one_poller_answer_once_and_take_over_after_kill_9(
     time.sleep(1.5)  # a second answer would come now
     assert [len(fake.texts(c)) for c in chats] == [1] * len(chats)
     assert fake.conflicts == 0  # never two getUpdates at once
-    assert [p.poll() for p in procs] == [None] * PROCESSES
+    assert running(procs, tmp_path) == ""
 
     with db.read() as session:
         holder = leases.holder_of(session, "poller:telegram", datetime.now(UTC)) or ""
