@@ -251,10 +251,13 @@ class OutboxSender:
             if pacer.out_of_slots(now_ts):  # the shared budget's slots of this round are gone
                 deferred.update((row.id, self.clock()) for row in ready)
                 continue
-            wait = pacer.next_global(now_ts) - now_ts
-            if wait > 0:
-                await self.sleep(wait)
+            slot = pacer.next_global(now_ts)
+            if slot > now_ts:
+                await self.sleep(slot - now_ts)
             sent_ts = self.clock().timestamp()
+            if pacer.missed(slot, sent_ts):  # woke too late for a shared slot
+                deferred.update((row.id, self.clock()) for row in ready)
+                continue
             ready = [r for r in ready if not self._is_held(channel, r.recipient, sent_ts)]
             for row in ready:  # booked at the real send time, after the overall wait
                 pacer.chat(row.recipient, transport.is_group(row.recipient)).reserve(sent_ts)
@@ -320,7 +323,7 @@ class OutboxSender:
         if self.budget is not None and booking is not None:
             requests = len(self._batches(chosen, transport.limits.batch_size))
             chats = [(r.recipient, transport.is_group(r.recipient)) for r in chosen]
-            self.budget.book(session, booking, chats, requests, now_ts)
+            self.budget.book(session, booking, chats, requests, self.clock().timestamp())
         return chosen
 
     @staticmethod
