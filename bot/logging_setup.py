@@ -145,11 +145,13 @@ def prepare_handler(handler: logging.Handler) -> None:
     record (traceback too), a flood of one message cut to a few a minute."""
     if not isinstance(handler.formatter, RedactingFormatter):
         handler.setFormatter(RedactingFormatter(FORMAT))
-    if not any(isinstance(f, PayloadFilter) for f in handler.filters):
-        handler.filters.insert(0, PayloadFilter())  # before anything formats the message
-    for kind in (RedactingFilter, RateLimitFilter):
-        if not any(isinstance(f, kind) for f in handler.filters):
-            handler.addFilter(kind())
+    # In this order: the rate limit keys on a message's template (RedactingFilter replaces it
+    # with the formatted text: after it, every record was new and none was ever held back);
+    # payloads are masked before anything formats the message.
+    ours = (RateLimitFilter, PayloadFilter, RedactingFilter)
+    found = {kind: next((f for f in handler.filters if isinstance(f, kind)), None) for kind in ours}
+    others = [f for f in handler.filters if not isinstance(f, ours)]
+    handler.filters = [found[kind] or kind() for kind in ours] + others
 
 
 # Loggers of libraries and the lowest level they may log at. telegram.* logs every update

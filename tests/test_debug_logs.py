@@ -170,3 +170,25 @@ async def test_a_viber_survey_at_debug_logs_no_answer_code_or_token(
             "the auth token": VIBER_TOKEN,
         },
     )
+
+
+def test_a_flood_of_one_message_is_cut_to_a_few_lines_a_minute() -> None:
+    """The handler as the product prepares it: one message repeated with different arguments
+    (a flood of failing connections) is written RATE_BURST times, then held back. (The rate
+    limit ran after the redaction, which replaces the template with the formatted text: every
+    record looked new and nothing was ever held back.)"""
+    from bot.logging_setup import RATE_BURST
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    prepare_handler(handler)
+    log = logging.getLogger("bot.test_flood")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        for i in range(1000):
+            log.warning("connection %d failed: [Errno 24] Too many open files", i)
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+    assert len(buffer.getvalue().splitlines()) == RATE_BURST
