@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.logging_setup import configure_logging, prepare_handler
+from bot.logging_setup import LIBRARY_FLOORS, configure_logging, prepare_handler
 from bot.settings import Settings
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram
@@ -53,8 +53,18 @@ def debug_log() -> Iterator[io.StringIO]:
     """The product's logging at DEBUG, every library logger at DEBUG too, written to a buffer
     through a handler prepared as `configure_logging` prepares the product's."""
     root = logging.getLogger()
-    names = ("", *LIBRARIES, "sqlalchemy.engine", "sqlalchemy.pool", "viber.bot.api")
+    names = (
+        "",
+        *LIBRARIES,
+        *LIBRARY_FLOORS,
+        "alembic",
+        "sqlalchemy.engine",
+        "sqlalchemy.pool",
+        "viber.bot.api",
+    )
     levels = {name: logging.getLogger(name).level for name in names}
+    # configure_logging prepares the handlers it finds (pytest's): put them back afterwards.
+    handlers = {h: (h.formatter, list(h.filters)) for h in root.handlers}
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     configure_logging("DEBUG")
@@ -68,6 +78,9 @@ def debug_log() -> Iterator[io.StringIO]:
         root.removeHandler(handler)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+        for h, (formatter, filters) in handlers.items():
+            h.setFormatter(formatter)
+            h.filters = filters
 
 
 def assert_clean(log: str, secrets: dict[str, str]) -> None:
