@@ -4,9 +4,10 @@ A real `classpulse run` process against the fake Bot API over HTTP on 127.0.0.1 
 with its own web server taking the presses as webhooks. Fifty parents wait on the review screen;
 all fifty press "Надіслати" at once. The process is killed (SIGKILL: no clean-up runs) the moment
 the presses are acknowledged: Telegram's offset confirmed, or every webhook answered 200. A new
-process starts on the same database. Every press is then answered, once: fifty responses stored,
-fifty chats thanked exactly once. One process at a time, so this runs on SQLite and PostgreSQL.
-Every wait is bounded.
+process starts on the same database. Every press is then answered: fifty responses stored, fifty
+chats thanked, each once but for a thanks whose request was on its way at the moment of the kill
+(sent, not yet recorded: Telegram has no idempotent send, so that one can arrive twice). One
+process at a time, so this runs on SQLite and again in the PostgreSQL leg. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
 from bot.texts import t
 from storage.db import Database
-from storage.models import Response
+from storage.models import OutboxMessage, Response
 from storage.survey_schema import SurveyDef, bundled_surveys_dir, load_survey_file
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
@@ -43,6 +44,10 @@ FIRST_CHAT = 51_000
 SLUG = "assessment-parents"
 SECRET = "hook-secret-hook-secret"
 THANKS = t("uk", "submitted")
+# What a restart may take: on PostgreSQL (several processes may share it) a dead process's
+# claims are not given back at start: its updates wait for the inbox claim (30 s), its messages
+# for the outbox lease (60 s). SQLite (one process) gives them back at once.
+RECOVERY_SECONDS = 120.0
 
 
 def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
@@ -151,20 +156,41 @@ def submit_press(fake: FakeTelegram, chat: int, wave_id: int) -> dict[str, Any]:
     return fake.callback_update(chat, message_id, encode(ButtonKind.SUBMIT, wave_id))
 
 
+def in_doubt(fake: FakeTelegram, db: Database) -> set[int]:
+    """Chats whose thanks reached Telegram but was not yet recorded as sent when the process
+    died: the one case a message can arrive twice (Telegram has no idempotent send; README,
+    "Scaling up"). Read before the restart."""
+    with db.read() as session:
+        unrecorded = set(
+            session.scalars(
+                select(OutboxMessage.recipient).where(OutboxMessage.status != "sent")
+            ).all()
+        )
+    return {
+        FIRST_CHAT + i
+        for i, n in enumerate(thanked(fake))
+        if n and str(FIRST_CHAT + i) in unrecorded
+    }
+
+
 def after_restart(
     fake: FakeTelegram, env: dict[str, str], tmp_path: Path, db: Database, wave_id: int
 ) -> None:
+    doubtful = in_doubt(fake, db)
     log = tmp_path / "run-2.log"
     proc = start_run(env, tmp_path, log)
     try:
-        everyone = wait_until(lambda: min(thanked(fake)) >= 1, 30, 0.2)
+        everyone = wait_until(lambda: min(thanked(fake)) >= 1, RECOVERY_SECONDS, 0.2)
         time.sleep(2.0)  # a second thanks would come now
         counts = thanked(fake)
         assert everyone, (
             f"not thanked after the restart: {counts.count(0)} of {PEOPLE}; "
             f"one chat shows {fake.texts(FIRST_CHAT)}"
         )
-        assert counts == [1] * PEOPLE, "somebody was thanked twice"
+        twice = {FIRST_CHAT + i for i, n in enumerate(counts) if n > 1}
+        assert max(counts) <= 2
+        # Nobody thanked twice, but for a thanks on its way at the moment of the kill.
+        assert twice <= doubtful, f"thanked twice: {sorted(twice - doubtful)}"
         assert responses(db, wave_id) == PEOPLE
         assert proc.poll() is None, log.read_text()
     finally:
