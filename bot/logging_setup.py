@@ -26,6 +26,7 @@ _SECRET_PATTERNS = [
     re.compile(r"(/bot)\d{5,}:[A-Za-z0-9_-]+"),
 ]
 _known_secrets: set[str] = set()
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def register_secret(value: str) -> None:
@@ -96,6 +97,63 @@ class RateLimitFilter(logging.Filter):
         return True
 
 
+# Our own loggers; every other logger is a library's.
+OWN_LOGGERS = frozenset({"bot", "storage", "analytics", "scripts", "__main__"})
+_SCALARS = (int, float, bool, type(None))
+MASKED = "…"
+
+
+def _mask(value: object) -> object:
+    """A library's log argument: numbers and short names pass; containers and objects (a
+    request's parameters, an update, a statement's parameters, a row, a URL) do not."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, str) and len(value) <= 64 and "{" not in value:
+        return value
+    return MASKED
+
+
+class PayloadFilter(logging.Filter):
+    """A library's record never carries a payload, whatever its level (an operator may turn
+    any logger to DEBUG). telegram.Bot writes each request's parameters and the answer (the
+    updates, with what a person typed), sqlalchemy the statements' parameters and rows,
+    viberbot whole payloads in its message text: their arguments are masked (`_mask`) and
+    a message text is cut where a payload ("{" or "[") starts. Our own records pass: they
+    never log an answer's content (tests/test_debug_logs.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".", 1)[0] in OWN_LOGGERS:
+            return True
+        args = record.args
+        if isinstance(args, dict):
+            record.args = {k: _mask(v) for k, v in args.items()}
+        elif isinstance(args, tuple) and args:
+            record.args = tuple(_mask(a) for a in args)
+        if isinstance(record.msg, str):
+            cut = min(
+                (i for i in (record.msg.find("{"), record.msg.find("[")) if i >= 0), default=-1
+            )
+            if cut >= 0 and not (isinstance(args, dict | tuple) and args):
+                record.msg = record.msg[:cut] + MASKED
+        else:
+            record.msg = MASKED if not isinstance(record.msg, _SCALARS) else record.msg
+        return True
+
+
+def prepare_handler(handler: logging.Handler) -> None:
+    """What every handler of ours does: no payload from a library, secrets masked in the whole
+    record (traceback too), a flood of one message cut to a few a minute."""
+    if not isinstance(handler.formatter, RedactingFormatter):
+        handler.setFormatter(RedactingFormatter(FORMAT))
+    # In this order: the rate limit keys on a message's template (RedactingFilter replaces it
+    # with the formatted text: after it, every record was new and none was ever held back);
+    # payloads are masked before anything formats the message.
+    ours = (RateLimitFilter, PayloadFilter, RedactingFilter)
+    found = {kind: next((f for f in handler.filters if isinstance(f, kind)), None) for kind in ours}
+    others = [f for f in handler.filters if not isinstance(f, ours)]
+    handler.filters = [found[kind] or kind() for kind in ours] + others
+
+
 # Loggers of libraries and the lowest level they may log at. telegram.* logs every update
 # (with the text a person sent) at DEBUG; httpx and httpcore log request URLs (with the bot
 # token) and headers; uvicorn, apscheduler and asyncio are only noisy below INFO.
@@ -122,18 +180,12 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
             handler.addFilter(RedactingFilter())
 
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format=FORMAT, force=False)
     install_redaction()
     root = logging.getLogger()
     for handler in root.handlers:
-        if not isinstance(handler.formatter, RedactingFormatter):
-            handler.setFormatter(RedactingFormatter(FORMAT))
-        if not any(isinstance(f, RateLimitFilter) for f in handler.filters):
-            handler.addFilter(RateLimitFilter())
+        prepare_handler(handler)
     wanted = logging.getLevelName(level) if isinstance(level, str) else level
     wanted = wanted if isinstance(wanted, int) else logging.INFO
     for name, floor in LIBRARY_FLOORS.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -370,3 +371,56 @@ def test_replies_take_the_overall_slots_before_a_running_broadcast(
     # slip in while a reply waits for a send in flight to finish: 16 at most at once).
     assert between <= 5, kinds[first : last + 1]
     assert counts_now(db).get("sent", 0) == len(transport.sent)
+
+
+def test_a_late_wake_never_sends_into_another_processs_shared_slots(
+    db: Database, settings: Settings, now: datetime
+) -> None:
+    """Two processes share the pace (bot/delivery/budget.py): another process booked the slots
+    before and after this sender's. This sender wakes 30 ms late for its first slot (a busy
+    machine). Sent anyway, and every later request pushed as late, its last request landed on
+    the other process's first slot: the benchmark's 429. Now a request leaves at its slot (at
+    most SLOT_GRACE after) or waits for the next claim, and nothing is lost."""
+    from bot.delivery.budget import SharedBudget
+    from bot.delivery.pacing import SLOT_GRACE, ChannelPacer
+    from storage.repositories import budget as budget_repo
+
+    class LateOnce(FakeClock):
+        late = 0.03
+
+        async def sleep(self, seconds: float) -> None:
+            await asyncio.sleep(0)  # the requests started before this wait leave now
+            self.advance(seconds + self.late)
+            self.late = 0.0
+
+    clock = LateOnce(now)
+    transport = RecordingTransport(clock)
+    enqueue(db, [message(str(800 + i), f"b{i}", f"late{i}", urgent=False) for i in range(30)], now)
+    other, other_budget = ChannelPacer(transport.limits), SharedBudget()
+    interval = 1.0 / other.rate
+    ts = now.timestamp()
+
+    def book_other(at: float) -> list[float]:
+        with db.write() as session:
+            booking = other_budget.open(session, "telegram", other, [], at)
+            tat = booking.channel_tat
+            other_budget.book(session, booking, [], 15, at)
+        start = max(at + 0.03, tat)
+        return [start + i * interval for i in range(15)]
+
+    theirs = book_other(ts)  # the other process's slots before ours
+    sender = make_sender(db, settings, transport, budget=SharedBudget())
+    asyncio.run(sender.run_once())
+    with db.read() as session:
+        after = budget_repo.lock_channel(session, "telegram")
+    theirs += [after + i * interval for i in range(15)]  # and right after ours
+    ours = [at.timestamp() for at, _ in transport.sent]
+    assert len(ours) >= 10
+    arrivals = sorted(ours + theirs)
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) >= interval - SLOT_GRACE - 1e-6
+    # The strict server's rule: never 31 requests within one second.
+    assert all(arrivals[i + 30] - arrivals[i] > 1.0 for i in range(len(arrivals) - 30))
+    with db.read() as session:
+        state = counts(session)
+    assert state.get("sent", 0) == len(ours) and state.get("pending", 0) == 30 - len(ours)

@@ -180,3 +180,15 @@ def test_a_missed_shared_slot_is_dropped_not_sent_late() -> None:
     assert not pacer.out_of_slots(100.3)  # 100.0 is missed (another process's turn now)
     assert pacer.next_global(100.3) == 100.5
     assert pacer.out_of_slots(100.6)  # nothing left: the rows wait for the next claim
+
+
+def test_a_lanes_booking_adds_to_the_others_and_slots_are_kept_exactly() -> None:
+    pacer = ChannelPacer(LIMITS)
+    pacer.use_slots([100.0, 100.07])  # the broadcasts' lane
+    pacer.use_slots([])  # the replies' lane claimed nothing: the other's slots stay
+    pacer.use_slots([100.035])  # ... or something: its slot joins them, in time order
+    assert not pacer.out_of_slots(100.005)
+    assert pacer.next_global(100.005) == 100.0  # 5 ms late: still its slot
+    # The local gate does not push the next slots later than booked.
+    assert [pacer.next_global(100.005), pacer.next_global(100.005)] == [100.035, 100.07]
+    assert pacer.missed(100.0, 100.02) and not pacer.missed(100.035, 100.04)

@@ -173,14 +173,22 @@ def guarded_protocol(
             super().connection_made(transport)
             self._born = self.loop.time()
             self._arm()
-            if len(self.connections) > max_connections:
-                waiting = [
-                    c
-                    for c in self.connections
-                    if isinstance(c, GuardedH11Protocol) and c._waiting_for_headers()
-                ]
-                victim = min(waiting, key=lambda c: c._born) if waiting else self
-                victim.transport.close()
+            if len(self.connections) <= max_connections:
+                return
+            # A connection closed a moment ago stays in `connections` until the loop runs
+            # its connection_lost: count and choose among the others, or a burst of new
+            # connections (accepted in one go) would all pick the same, already closed, victim
+            # and none would be closed.
+            live = [
+                c
+                for c in self.connections
+                if isinstance(c, GuardedH11Protocol) and not c.transport.is_closing()
+            ]
+            if len(live) <= max_connections:
+                return
+            waiting = [c for c in live if c._waiting_for_headers()]
+            victim = min(waiting, key=lambda c: c._born) if waiting else self
+            victim.transport.close()
 
         def _waiting_for_headers(self) -> bool:
             return self.conn.their_state is h11.IDLE and (

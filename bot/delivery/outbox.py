@@ -270,13 +270,17 @@ class OutboxSender:
             if lane.urgent:
                 pacer.replies_waiting += 1
             try:
-                wait = pacer.next_global(self.clock().timestamp()) - self.clock().timestamp()
-                if wait > 0:
-                    await self.sleep(wait)
+                now_ts = self.clock().timestamp()
+                slot = pacer.next_global(now_ts)
+                if slot > now_ts:
+                    await self.sleep(slot - now_ts)
             finally:
                 if lane.urgent:
                     pacer.replies_waiting -= 1
             sent_ts = self.clock().timestamp()
+            if pacer.missed(slot, sent_ts):  # woke too late for a shared slot
+                deferred.update((row.id, self.clock()) for row in ready)
+                continue
             ready = [r for r in ready if not self._is_held(channel, r.recipient, sent_ts)]
             for row in ready:  # booked at the real send time, after the overall wait
                 pacer.chat(row.recipient, transport.is_group(row.recipient)).reserve(sent_ts)
@@ -364,7 +368,7 @@ class OutboxSender:
         if self.budget is not None and booking is not None:
             requests = len(self._batches(chosen, transport.limits.batch_size))
             chats = [(r.recipient, transport.is_group(r.recipient)) for r in chosen]
-            self.budget.book(session, booking, chats, requests, now_ts)
+            self.budget.book(session, booking, chats, requests, self.clock().timestamp())
         return chosen
 
     @staticmethod

@@ -18,7 +18,13 @@ from bot.delivery.contract import ChannelLimits
 SAFETY = 0.95
 SLOW_FACTOR = 0.5  # the overall rate after a 429, until the slow-down ends
 MIN_SLOW_SECONDS = 10.0
-LATE_SLOT = 0.05  # seconds a shared slot may be missed by and still be used
+# Seconds a shared slot may be missed by, at the moment its request leaves, and still be used.
+# Slots are one interval apart (35 ms at 28.5/s) and a strict server counts 30 in any second:
+# 31 arrivals normally span 30 intervals (1.053 s), so all lateness together (this grace, the
+# event loop, the HTTP stack, the network) must stay under 53 ms between any two sends 30
+# slots apart. A slot missed by more is dropped: sent late it lands in the next slot, which
+# may be another process's.
+SLOT_GRACE = 0.01
 
 
 class Gate:
@@ -83,26 +89,32 @@ class ChannelPacer:
         """Book the next overall slot and return its time."""
         if now >= self.slowed_until and self._global.interval != self._global_interval(1.0):
             self._global.interval = self._global_interval(1.0)
-        at = self._global.reserve(now)
         if self._slots:
-            at = max(at, self._slots.popleft())
+            # A booked slot is the time, exactly: the local gate must not push it later (a
+            # request sent after its slot falls into the next one, maybe another process's).
+            at = self._slots.popleft()
             self._global.tat = max(self._global.tat, at + self._global.interval)
-        return at
+            return at
+        return self._global.reserve(now)
 
     def use_slots(self, slots: list[float]) -> None:
-        """The overall slots of the next round (booked by every process together)."""
-        self._slots = deque(slots)
+        """Overall slots booked (by every process together) for one claim. Both lanes of a
+        channel share the pacer: a lane's booking adds to the other's, never replaces it."""
+        self._slots = deque(sorted([*self._slots, *slots]))
         self._shared = True
 
     def out_of_slots(self, now: float) -> bool:
-        """With a shared budget: no slot left that is not already past. A slot missed by more
-        than LATE_SLOT seconds is dropped: sent late it would fall into another process's
-        slots and together they would exceed the rate."""
+        """With a shared budget: no slot left that is not already past (by SLOT_GRACE)."""
         if not self._shared:
             return False
-        while self._slots and self._slots[0] < now - LATE_SLOT:
+        while self._slots and self._slots[0] < now - SLOT_GRACE:
             self._slots.popleft()
         return not self._slots
+
+    def missed(self, slot: float, now: float) -> bool:
+        """With a shared budget: `slot` is past by more than SLOT_GRACE at `now` (the sender
+        woke late, or waited for a free connection); its requests must wait for another."""
+        return self._shared and now > slot + SLOT_GRACE
 
     def slow_down(self, now: float, seconds: float) -> None:
         """A 429: halve the overall rate for a while (at least MIN_SLOW_SECONDS)."""

@@ -128,6 +128,7 @@ def one_run(n: int, recipients: int, base_url: str, workdir: Path) -> dict[str, 
                 too_many=fake.too_many,
                 conflicts=fake.conflicts - conflicts_before,
                 duplicates=fake.duplicates(),
+                exited=sum(p.poll() is not None for p in procs),  # must be 0: none may die
             )
             figures["takeover"] = takeover(db, fake, procs) if n > 1 else float("nan")
         finally:
@@ -198,6 +199,7 @@ def main() -> None:
             f"seconds={r['seconds']:.1f} msg/s={r['rate']:.2f} ratio={r['rate'] / LIMIT:.3f} "
             f"vs_one={r['rate'] / base:.3f} 429s={int(r['too_many'])} "
             f"409s={int(r['conflicts'])} duplicates={int(r['duplicates'])} "
+            f"exited={int(r['exited'])} "
             f"takeover_s={r['takeover']:.1f}"
         )
 

@@ -4,8 +4,10 @@ reported it: commands that build links read it from here."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import BotIdentity
@@ -19,15 +21,20 @@ def remember(session: Session, channel: str, key: str, value: str, now: datetime
     if not value or len(value) > MAX_VALUE:
         return False
     row = session.get(BotIdentity, (channel, key))
-    if row is None:
-        session.add(BotIdentity(channel=channel, key=key, value=value, updated_at=now))
-        session.flush()
-        return True
-    if row.value == value:
+    if row is not None and row.value == value:
         return False
-    row.value = value
-    row.updated_at = now
-    session.flush()
+    # An upsert: several processes starting at once all report the same fact.
+    insert: Any = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    statement = insert(BotIdentity).values(channel=channel, key=key, value=value, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["channel", "key"], set_={"value": value, "updated_at": now}
+        )
+    )
+    if row is not None:
+        session.expire(row)
     return True
 
 
