@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -26,26 +26,12 @@ from bot.runtime import HEADER_SECONDS, MAX_CONNECTIONS
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
 from tests.fake_viber import FakeViber
+from tests.process_helpers import free_port, wait_until
 from tests.viber_support import TOKEN as VIBER_TOKEN
 
 HALF_OPEN = 1000
 SECRET = "hook-secret-for-the-slowloris-test"
 LOG_LIMIT = 64 * 1024  # bytes of log while under attack (the issue saw 328 MB in 100 s)
-
-
-def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(step)
-    return check()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

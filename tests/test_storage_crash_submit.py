@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from storage.models import OutboxMessage, Response
 from storage.survey_schema import SurveyDef, bundled_surveys_dir, load_survey_file
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
+from tests.process_helpers import free_port, wait_until
 from tests.school_fixtures import build_school
 
 PEOPLE = 50
@@ -48,21 +48,6 @@ THANKS = t("uk", "submitted")
 # claims are not given back at start: its updates wait for the inbox claim (30 s), its messages
 # for the outbox lease (60 s). SQLite (one process) gives them back at once.
 RECOVERY_SECONDS = 120.0
-
-
-def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(step)
-    return check()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def to_review(user: MemoryUser, wave_id: int, survey: SurveyDef) -> None:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,20 +20,12 @@ from storage.db import Database
 from storage.repositories import leases
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
+from tests.process_helpers import wait_until
 
 pytestmark = pytest.mark.pg_only
 
 PROCESSES = 2
 TAKEOVER_LIMIT = 40.0  # the lease's ttl (20 s) + retry (5 s) + start-up slack on a busy machine
-
-
-def wait_until(check: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 @pytest.fixture
