@@ -13,7 +13,7 @@ import logging
 
 from starlette.routing import BaseRoute
 
-from bot.channels.capabilities import VIBER_URI, IdentityReport, capabilities
+from bot.channels.capabilities import VIBER_URI, CommandMenu, IdentityReport, capabilities
 from bot.context import AppContext
 from bot.conversation.service import ChatService
 from bot.criteria.remote_files import RemoteFileFetcher
@@ -22,12 +22,16 @@ from bot.delivery.contract import Transport
 from bot.members.identity import bot_identity
 from bot.runtime import Component, ComponentFactory, Runtime, serve
 from bot.schedule.component import SchedulerComponent
+from bot.staff.command_menu import staff_menus
 from bot.surveys.admin import invite_waiting_groups
 from bot.usage.cost import usage_hook
 from storage.repositories import identity
 
 logger = logging.getLogger(__name__)
 FETCH_INTERVAL = 5.0  # seconds between looks for notice files waited for in other channels
+# Seconds between looks for staff whose command menu changed (a new class teacher, a role
+# removed in /staff or the CLI, perhaps by another process): one small query.
+STAFF_MENU_INTERVAL = 60.0
 
 
 def chat_service(app: AppContext, *, outbox_channels: frozenset[str] | None = None) -> ChatService:
@@ -80,11 +84,27 @@ class TelegramComponent:
             rt.db, rt.settings, rt.clock, {self.adapter.channel: self.adapter.download_file}
         )
         self.wake = rt.wake
-        self._fetching: asyncio.Task[None] | None = None
+        self.db = rt.db
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.adapter.start()
-        self._fetching = asyncio.create_task(self._fetch_forever())
+        self._tasks = [
+            asyncio.create_task(self._fetch_forever()),
+            asyncio.create_task(self._staff_menus_forever()),
+        ]
+
+    async def _staff_menus_forever(self) -> None:
+        def read() -> list[CommandMenu]:
+            with self.db.read() as session:
+                return staff_menus(session, self.adapter.channel)
+
+        while True:
+            try:
+                await self.adapter.publish_staff_menus(await asyncio.to_thread(read))
+            except Exception:  # the database away for a moment: the next round tries again
+                logger.exception("publishing staff command menus failed")
+            await asyncio.sleep(STAFF_MENU_INTERVAL)
 
     async def _fetch_forever(self) -> None:
         while True:
@@ -96,10 +116,10 @@ class TelegramComponent:
             await asyncio.sleep(FETCH_INTERVAL)
 
     async def stop(self) -> None:
-        if self._fetching is not None:
-            self._fetching.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._fetching
+                await task
         await self.adapter.stop()
 
 

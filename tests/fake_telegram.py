@@ -92,6 +92,7 @@ class Shown:
     text: str
     buttons: list[list[dict[str, str]]] = field(default_factory=list)
     document: str = ""
+    photo: str = ""  # a picture: its file name, or the file_id it was sent by
 
     def labels(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
@@ -118,6 +119,8 @@ class FakeTelegram:
         self.clock = clock
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
+        # setMyCommands: (scope type, chat id or None, language_code) -> the commands
+        self.menus: dict[tuple[str, int | None, str], list[str]] = {}
         self.too_many = 0
         self.conflicts = 0  # 409: getUpdates while another was running (HTTP front only)
         self._polling = 0
@@ -575,6 +578,11 @@ class FakeTelegram:
                 "file_name": shown.document,
             }
             message["caption"] = shown.text
+        elif shown.photo:
+            message["photo"] = [
+                {"file_id": "AgACph1", "file_unique_id": "p1", "width": 800, "height": 600}
+            ]
+            message["caption"] = shown.text
         else:
             message["text"] = shown.text
         if shown.buttons:
@@ -595,6 +603,8 @@ class FakeTelegram:
     def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         name = str(params.get("document_filename") or params.get("document") or "file")
+        if "document_filename" not in params and name.startswith(PHOTO_ID_PREFIX):
+            raise _ApiError(400, "Bad Request: type of file mismatch")
         shown = Shown(
             next(self._message_ids[chat_id]),
             str(params.get("caption") or ""),
@@ -603,6 +613,54 @@ class FakeTelegram:
         )
         self._chats[chat_id][shown.message_id] = shown
         return self._message(chat_id, shown)
+
+    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        name = str(params.get("photo_filename") or params.get("photo") or "photo")
+        # As Telegram: a file_id keeps its type, a document's id is no photo.
+        if "photo_filename" not in params and not name.startswith(PHOTO_ID_PREFIX):
+            raise _ApiError(400, "Bad Request: type of file mismatch")
+        shown = Shown(
+            next(self._message_ids[chat_id]),
+            str(params.get("caption") or ""),
+            _keyboard(params),
+            photo=name,
+        )
+        self._chats[chat_id][shown.message_id] = shown
+        return self._message(chat_id, shown)
+
+    @staticmethod
+    def _menu_key(params: dict[str, Any]) -> tuple[str, int | None, str]:
+        scope = params.get("scope") or {"type": "default"}
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        chat = scope.get("chat_id")
+        return (
+            scope["type"],
+            int(chat) if chat is not None else None,
+            params.get("language_code") or "",
+        )
+
+    def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        if isinstance(commands, str):
+            commands = json.loads(commands)
+        self.menus[self._menu_key(params)] = [c["command"] for c in commands]
+        return True
+
+    def _m_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        self.menus.pop(self._menu_key(params), None)
+        return True
+
+    def menu_for(self, chat_id: int, language_code: str = "") -> list[str]:
+        """The commands a private chat's "/" menu shows, resolved as Telegram documents it:
+        the chat's own scope, then all private chats, then the default; each with the user's
+        language first."""
+        for scope, chat in (("chat", chat_id), ("all_private_chats", None), ("default", None)):
+            for lang in (language_code, ""):
+                if (scope, chat, lang) in self.menus:
+                    return self.menus[(scope, chat, lang)]
+        return []
 
     def _editable(self, params: dict[str, Any]) -> tuple[int, Shown]:
         chat_id = int(params["chat_id"])
@@ -631,6 +689,9 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: message is not modified")
         shown.buttons = buttons
         return self._message(chat_id, shown)
+
+
+PHOTO_ID_PREFIX = "AgAC"  # Telegram's photo file_ids start so; documents' with "BQAC"
 
 
 class _ApiError(Exception):

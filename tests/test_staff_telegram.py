@@ -88,7 +88,7 @@ def test_report_and_nudge_in_telegram(db: Database, settings: Settings) -> None:
             await bot.settle()
             links, qr, forward = fake.view(TEACHER)[-3:]
             assert "https://t.me/classpulse_test_bot?start=" in links.text
-            assert qr.document.startswith("invite-") and qr.document.endswith(".png")
+            assert qr.photo.startswith("invite-") and qr.photo.endswith(".png")
             assert "Шановні батьки й учні!" in forward.text
 
             # The director: /report, the latest wave, then text, chart, XLSX, DOCX.
@@ -100,8 +100,10 @@ def test_report_and_nudge_in_telegram(db: Database, settings: Settings) -> None:
             texts = "\n".join(s.text for s in shown)
             assert "Готую звіт «Анкета для батьків»" in texts
             assert "📊 Звіт: «Анкета для батьків», хвиля 2026-03 (уся школа)" in texts
-            documents = [s.document for s in shown if s.document]
-            assert [Path(d).suffix for d in documents] == [".png", ".xlsx", ".docx"]
+            # The chart is a picture in the chat; the tables are files to open.
+            files = [s.photo or s.document for s in shown if s.photo or s.document]
+            assert [Path(d).suffix for d in files] == [".png", ".xlsx", ".docx"]
+            assert [s.photo for s in shown if s.photo] == [files[0]]
 
         with db.read() as session:
             payloads = [

@@ -15,6 +15,7 @@ from bot.runtime import Runtime, serve
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
+from tests.school import SchoolBuilder
 from tests.telegram_harness import Transport, seed_school, telegram_settings
 
 
@@ -40,6 +41,9 @@ def test_serve_runs_telegram_and_components_until_stopped(settings: Settings) ->
     with FakeTelegramServer(fake) as server:
         app = AppContext(settings=telegram_settings(settings, fake, server.base_url))
         data = seed_school(app.db, app.settings)
+        SchoolBuilder(app.db, app.settings).person(
+            "Директорка", "director", None, ("telegram", "9")
+        )
         probe = Probe()
 
         def probe_factory(rt: Runtime) -> Probe:
@@ -50,6 +54,9 @@ def test_serve_runs_telegram_and_components_until_stopped(settings: Settings) ->
             task = asyncio.create_task(serve(app, [telegram_component, probe_factory], stop))
             fake.push_text(1001, f"/start {data.parent_code}")
             await fake.until(lambda: "Погоджуєтесь" in fake.last(1001).text, timeout=10)
+            # The director's "/" menu has the staff commands; a family's has not.
+            await fake.until(lambda: "staff" in fake.menu_for(9), timeout=10)
+            assert "staff" not in fake.menu_for(1001) and "menu" in fake.menu_for(1001)
             stop.set()
             await asyncio.wait_for(task, 10)
 

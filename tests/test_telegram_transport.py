@@ -81,6 +81,23 @@ def test_replies_edits_files_and_answers(tmp_path: Path) -> None:
             )
             assert by_id.outcome is Outcome.SENT
             assert fake.last(CHAT).document == "BQACAgI"
+            # A chart goes as a picture in the chat, caption and all.
+            chart = tmp_path / "chart.png"
+            chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+            pic = await send(
+                Reply("📊 Діаграма", file=OutFile(str(chart), "chart.png", "image/png"))
+            )
+            assert pic.outcome is Outcome.SENT
+            assert (fake.last(CHAT).photo, fake.last(CHAT).document) == ("chart.png", "")
+            assert fake.last(CHAT).text == "📊 Діаграма"
+            # A photo a teacher sent goes out again as a photo by its file_id...
+            photo_id = "telegram-file:AgACAgIAAx"
+            again_pic = await send(Reply("Фото", file=OutFile(photo_id, "photo.jpg", "image/jpeg")))
+            assert again_pic.outcome is Outcome.SENT and fake.last(CHAT).photo == "AgACAgIAAx"
+            # ...and an image sent as a file stays a file, whatever its mime says.
+            doc_id = "telegram-file:BQACAgIpng"
+            png_doc = await send(Reply("Скан", file=OutFile(doc_id, "scan.png", "image/png")))
+            assert png_doc.outcome is Outcome.SENT and fake.last(CHAT).document == "BQACAgIpng"
             # A missing file and an unusable payload fail with a reason, no crash.
             missing = await send(Reply("x", file=OutFile(str(tmp_path / "no.pdf"), "n", "x")))
             assert missing.outcome is Outcome.FAILED and "file" in missing.error

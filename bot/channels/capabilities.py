@@ -42,6 +42,8 @@ class Capabilities:
     edits_messages: bool = False
     # Tells us when a message was delivered / seen (notice receipts).
     receipts: bool = False
+    # Shows a command menu ("/" in Telegram), which can differ per chat: staff see theirs.
+    command_menus: bool = False
     # The bot can sit in class group chats (`/bind 7-А`).
     groups: bool = False
     # A person reads the bot in a terminal or test: nothing is delivered to them later.
@@ -73,6 +75,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         sends_files=True,
         resends_own_files=True,
         edits_messages=True,
+        command_menus=True,
         groups=True,
         invite_link=telegram_deep_link,
         sent_ref=_telegram_sent_ref,
@@ -122,6 +125,15 @@ class BotIdentity:
 TELEGRAM_USERNAME = ("telegram", "username")
 VIBER_URI = ("viber", "uri")
 IdentityReport = Callable[[str, str, str], None]  # (channel, key, value): the root stores it
+
+
+@dataclass(frozen=True)
+class CommandMenu:
+    """The commands one account sees in its chat's command menu, besides everyone's."""
+
+    account: str  # the channel's id of the person's chat
+    language: str
+    commands: tuple[str, ...]
 
 
 def identity_from(
@@ -192,6 +204,7 @@ __all__ = [
     "VIBER_URI",
     "BotIdentity",
     "Capabilities",
+    "CommandMenu",
     "IdentityReport",
     "InviteLinks",
     "capabilities",

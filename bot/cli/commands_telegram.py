@@ -51,21 +51,30 @@ def whoami(app: AppContext) -> None:
 @telegram_group.command("set-commands")
 @pass_app
 def set_commands(app: AppContext) -> None:
-    """Publish the command menu (Ukrainian, and English for language_code=en)."""
-    from bot.channels.telegram.client import COMMANDS, GROUP_COMMANDS
+    """Publish the command menus: everyone's (Ukrainian, and English for language_code=en), the
+    groups', and each staff member's own (their roles' commands too)."""
+    from bot.channels.telegram.client import CHANNEL, COMMANDS, GROUP_COMMANDS
     from bot.channels.telegram.transport import build_bot
+    from bot.staff.command_menu import staff_menus
 
-    async def publish() -> None:
-        from bot.channels.telegram.client import publish_commands
+    with app.db.read() as session:
+        menus = staff_menus(session, CHANNEL)
+
+    async def publish() -> int:
+        from bot.channels.telegram.client import publish_chat_menus, publish_commands
 
         async with build_bot(_require_token(app), app.settings.telegram_api_base_url) as bot:
             await publish_commands(bot)
+            return await publish_chat_menus(bot, menus, {})
 
     try:
-        asyncio.run(publish())
+        staff = asyncio.run(publish())
     except Exception as exc:
         fail(f"setMyCommands failed: {type(exc).__name__}")
-    click.echo(f"commands set: {len(COMMANDS['uk'])} private, {len(GROUP_COMMANDS['uk'])} group")
+    click.echo(
+        f"commands set: {len(COMMANDS['uk'])} private, {len(GROUP_COMMANDS['uk'])} group, "
+        f"{staff} staff chats with their own"
+    )
 
 
 @telegram_group.command("outbox")

@@ -26,7 +26,7 @@ from storage.models import (
     SchoolClass,
     StaffAudit,
 )
-from storage.records import MembershipInfo, PersonInfo, Recipient
+from storage.records import STAFF_ROLES, MembershipInfo, PersonInfo, Recipient
 from storage.repositories.criteria import RELAY_KEY_PREFIX
 from storage.repositories.outbox import FINISHED, SCRUBBED, finished
 
@@ -283,3 +283,22 @@ def registered_counts(session: Session) -> list[tuple[int | None, str, int]]:
         ).group_by(Membership.class_id, Membership.role)
     ).all()
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def staff_on_channel(session: Session, channel: str) -> list[tuple[str, PersonInfo]]:
+    """(account id, person) of everyone with a staff role reachable on `channel`: who gets a
+    command menu of their own."""
+    staff_ids = (
+        select(Membership.person_id).where(Membership.role.in_(STAFF_ROLES)).scalar_subquery()
+    )
+    accounts = session.execute(
+        select(Identity.external_id, Identity.person_id)
+        .where(
+            Identity.channel == channel,
+            Identity.unreachable_at.is_(None),
+            Identity.person_id.in_(staff_ids),
+        )
+        .order_by(Identity.external_id)
+    ).all()
+    infos = {pid: person_info(session, pid) for pid in {pid for _, pid in accounts}}
+    return [(ext, info) for ext, pid in accounts if (info := infos[pid]) is not None]

@@ -29,13 +29,21 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     Update,
 )
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels.capabilities import TELEGRAM_USERNAME, IdentityReport
+from bot.channels.capabilities import TELEGRAM_USERNAME, CommandMenu, IdentityReport
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.inbound import (
     ALLOWED_UPDATES,
@@ -106,6 +114,72 @@ async def publish_commands(bot: Bot) -> None:
         )
 
 
+# A staff member's own menu (bot/staff/command_menu.py): everyone's commands and theirs.
+STAFF_COMMANDS = {
+    "uk": {
+        "criteria_new": "Оприлюднити критерії оцінювання",
+        "coverage": "Хто ознайомився з критеріями",
+        "report": "Звіт за опитуванням",
+        "rates": "Скільки відповіли; нагадати",
+        "survey": "Відкрити чи закрити опитування",
+        "invite": "Запрошення, посилання й QR-код",
+        "staff": "Працівники та їхні ролі",
+    },
+    "en": {
+        "criteria_new": "Publish assessment criteria",
+        "coverage": "Who has read the criteria",
+        "report": "Survey report",
+        "rates": "Response rates; remind",
+        "survey": "Open or close a survey",
+        "invite": "Invitations, links and QR code",
+        "staff": "Staff and their roles",
+    },
+}
+
+
+def menu_commands(menu: CommandMenu) -> list[BotCommand]:
+    """/menu first, then the staff commands, then everyone's others, in the person's language."""
+    lang = menu.language if menu.language in COMMANDS else "uk"
+    family = [BotCommand(c, d) for c, d in COMMANDS[lang]]
+    staff = [
+        BotCommand(c, STAFF_COMMANDS[lang][c]) for c in menu.commands if c in STAFF_COMMANDS[lang]
+    ]
+    return family[:1] + staff + family[1:]
+
+
+async def publish_chat_menus(
+    bot: Bot, menus: list[CommandMenu], published: dict[str, CommandMenu]
+) -> int:
+    """Each staff chat's own menu (setMyCommands, scope: that chat), only where it changed since
+    `published`; a chat whose person is no longer staff gets everyone's menu back. Updates
+    `published`; returns how many chats were changed."""
+    wanted = {m.account: m for m in menus}
+    changed = 0
+    for account, menu in wanted.items():
+        if published.get(account) == menu or not account.lstrip("-").isdigit():
+            continue
+        try:
+            await bot.set_my_commands(menu_commands(menu), scope=BotCommandScopeChat(int(account)))
+        except (BadRequest, Forbidden) as exc:  # the chat is gone: do not ask again each round
+            logger.info("telegram: a staff menu was refused (%s)", type(exc).__name__)
+        except TelegramError as exc:  # the network, a flood wait: the next round tries again
+            logger.warning("telegram: a staff menu was not set (%s)", type(exc).__name__)
+            continue
+        published[account] = menu
+        changed += 1
+    for account in [a for a in published if a not in wanted]:
+        try:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(int(account)))
+        except (BadRequest, Forbidden):
+            pass
+        except TelegramError as exc:
+            logger.warning("telegram: a staff menu was not removed (%s)", type(exc).__name__)
+            continue
+        del published[account]
+        changed += 1
+    return changed
+
+
 class TelegramAdapter:
     """PTB Application + translation. `start()`/`stop()` are called by bot/runtime.py."""
 
@@ -128,6 +202,7 @@ class TelegramAdapter:
         # The composition root stores what the bot learns about itself (getMe): adapters never
         # write storage, and Settings stay what the environment said.
         self.on_identity = on_identity
+        self._staff_menus: dict[str, CommandMenu] = {}  # account -> the menu it was given
         self.db = db
         self.service = service
         self.wake = wake
@@ -271,6 +346,10 @@ class TelegramAdapter:
 
     async def set_commands(self) -> None:
         await publish_commands(self.application.bot)
+
+    async def publish_staff_menus(self, menus: list[CommandMenu]) -> int:
+        """Staff members' own command menus, where they changed since the last call."""
+        return await publish_chat_menus(self.application.bot, menus, self._staff_menus)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
         """A webhook payload (already authenticated by bot/channels/webapp.py) into the inbox;

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 LIMITS = ChannelLimits(per_second=30, per_chat_interval=1.0, group_per_minute=20, batch_size=1)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's limit
+PHOTO_MIMES = frozenset({"image/png", "image/jpeg"})
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -180,24 +182,58 @@ class TelegramTransport:
             for piece in split_text(caption):
                 await self.bot.send_message(chat_id, piece)
             caption = ""
-        if reply.file.path.startswith(FILE_REF_PREFIX):
-            # A file a user sent to the bot earlier: Telegram re-sends it by its file_id.
-            message = await self.bot.send_document(
-                chat_id,
-                reply.file.path.removeprefix(FILE_REF_PREFIX),
-                caption=caption or None,
-                reply_markup=markup,
-            )
+        file = reply.file
+        as_photo = file.mime in PHOTO_MIMES
+        if file.path.startswith(FILE_REF_PREFIX):
+            # A file a user sent to the bot earlier: Telegram re-sends it by its file_id. A
+            # file_id keeps its type (photo or document); the stored mime is only a hint, so a
+            # "type of file mismatch" is answered by the other method.
+            file_id = file.path.removeprefix(FILE_REF_PREFIX)
+            try:
+                message = await self._file_message(
+                    chat_id, file_id, None, caption, markup, as_photo
+                )
+            except BadRequest as exc:
+                if "type" not in exc.message.lower():
+                    raise
+                message = await self._file_message(
+                    chat_id, file_id, None, caption, markup, not as_photo
+                )
             return str(message.message_id)
-        with Path(reply.file.path).open("rb") as handle:
-            message = await self.bot.send_document(
-                chat_id,
-                handle,
-                filename=reply.file.name,
-                caption=caption or None,
-                reply_markup=markup,
-            )
+        path = Path(file.path)
+        # A chart or a QR code reads best as a picture in the chat, not a file to open; Telegram
+        # takes photos up to 10 MB and refuses odd dimensions, which then go as a document.
+        as_photo = as_photo and path.stat().st_size <= MAX_PHOTO_BYTES
+        if as_photo:
+            try:
+                with path.open("rb") as handle:
+                    message = await self._file_message(
+                        chat_id, handle, file.name, caption, markup, True
+                    )
+                return str(message.message_id)
+            except BadRequest as exc:
+                logger.info("photo refused (%s): sending it as a document", exc.message)
+        with path.open("rb") as handle:
+            message = await self._file_message(chat_id, handle, file.name, caption, markup, False)
         return str(message.message_id)
+
+    async def _file_message(
+        self,
+        chat_id: int,
+        content: Any,
+        filename: str | None,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+        as_photo: bool,
+    ) -> Message:
+        """sendPhoto or sendDocument with the same caption and buttons."""
+        if as_photo:
+            return await self.bot.send_photo(
+                chat_id, content, filename=filename, caption=caption or None, reply_markup=markup
+            )
+        return await self.bot.send_document(
+            chat_id, content, filename=filename, caption=caption or None, reply_markup=markup
+        )
 
 
 FILE_REF_PREFIX = "telegram-file:"  # see bot/criteria/rendering.py: files kept in the messenger
