@@ -87,6 +87,27 @@ async def test_a_pdf_arrives_as_a_file_message_that_downloads_the_exact_bytes(
     assert report.month_initiated == 0 and report.month_session >= 4
 
 
+async def test_criteria_opened_again_from_the_list_come_with_their_file(
+    viber: ViberWorld, tmp_path: Path
+) -> None:
+    (parent,) = await parents(viber, 1)
+    await publish(viber, tmp_path, "Критерії.pdf", PDF, "Математика")
+    first = media(parent, "file")[-1].body["media"]
+    # A week later the family looks the criteria up again: /criteria, then the notice.
+    viber.clock.advance(7 * 24 * 3600)
+    await parent.send_text("/criteria")
+    await viber.deliver()
+    await parent.press("Математика · 7-А")
+    await viber.deliver()
+    again = media(parent, "file")[-1].body["media"]
+    assert again != first  # a fresh link: links are stored hashed, none is shown twice
+    assert (await viber.download(again)).content == PDF
+    assert "попросіть" not in parent.last().text.lower()
+    assert "Критерії.pdf" in parent.last().text
+    with viber.db.read() as session:
+        assert session.query(StoredFile).count() == 1  # the same file, linked again
+
+
 async def test_a_photo_arrives_as_a_picture_and_a_big_one_is_resized(
     viber: ViberWorld, tmp_path: Path
 ) -> None:

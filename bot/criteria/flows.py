@@ -26,7 +26,6 @@ from bot.criteria.rendering import (
     megabytes,
     notice_body,
     notice_reply,
-    notice_view,
     percent,
 )
 from bot.engine.buttons import ButtonKind, encode
@@ -101,6 +100,11 @@ class CriteriaView(Protocol):
     def relay_question(self, reply_to_ref: str) -> int | None: ...
 
     def coverage(self) -> tuple[list[CoverageRow], dict[int, list[str]]] | None: ...
+
+    def shown(self, notice: NoticeInfo) -> NoticeView:
+        """The notice as the person's channel shows it: a channel that receives files only by
+        URL gets a fresh link to its file (links are stored hashed: none can be shown again)."""
+        ...
 
 
 class CriteriaWorld(World, Protocol):
@@ -444,9 +448,10 @@ def _notice_for(ctx: Ctx, notice: NoticeInfo) -> Reply:
     """A notice as this person reads it: with the buttons only if it is addressed to them."""
     person = ctx.person
     assert person is not None
-    reply = notice_reply(ctx.lang, notice_view(notice), ctx.event.channel)
+    view = _view(ctx).shown(notice)
+    reply = notice_reply(ctx.lang, view, ctx.event.channel)
     if family_role(person, notice) is None:
-        body = notice_body(ctx.lang, notice_view(notice), channel=ctx.event.channel)
+        body = notice_body(ctx.lang, view, channel=ctx.event.channel)
         return Reply(text=body, file=reply.file)
     return reply
 

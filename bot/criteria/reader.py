@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from bot.criteria.flows import family_role
-from bot.criteria.rendering import AUDIENCE_ROLES, CriteriaConfig, Plan
+from bot.criteria.rendering import AUDIENCE_ROLES, CriteriaConfig, NoticeView, Plan, notice_view
 from bot.criteria.service import (
     CoverageRow,
     coverage,
@@ -16,6 +16,7 @@ from bot.criteria.service import (
     may_answer,
     publishable_class_ids,
     same_subject,
+    with_link,
 )
 from bot.settings import Settings
 from bot.usage.cost import estimate
@@ -114,6 +115,12 @@ class DbCriteriaView:
         # The Telegram adapter gives "chat_id:message_id"; the outbox may hold either form.
         candidates = sorted({reply_to_ref, reply_to_ref.rsplit(":", 1)[-1]})
         return repo.question_for_relay(self.session, self.channel, self.external_id, candidates)
+
+    def shown(self, notice: NoticeInfo) -> NoticeView:
+        view = notice_view(notice)
+        if self._settings is None:
+            return view
+        return with_link(self.session, view, {self.channel}, self._now, self._settings)
 
     def coverage(self) -> tuple[list[CoverageRow], dict[int, list[str]]] | None:
         class_ids = coverage_class_ids(self.session, self._person())
