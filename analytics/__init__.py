@@ -11,8 +11,9 @@ The rest of the app calls only these:
     result = import_forms(db, options, Path("export.csv"), "assessment-teachers", "2024-2025")
 
 Errors a user can cause raise ReportError or ImportFailed with a one-line message.
-Counting happens in the database (storage/repositories/analytics.py); pandas only reshapes the
-small aggregated frames. A group of respondents (class x role) smaller than
+Counting happens in the database (storage/repositories/analytics.py); plain Python sums the
+small aggregated rows (no pandas: a CLI report is one process, and importing pandas cost more
+than all its counting). A group of respondents (class x role) smaller than
 `options.min_group_size` is hidden and left out of every figure of every report, so that no
 subtraction can give it back; shown groups show every count (see analytics/suppression.py).
 """

@@ -1,16 +1,15 @@
-"""Load one wave's aggregated counts from the database into two small pandas frames.
+"""Load one wave's aggregated counts from the database into two small dictionaries.
 
-`counts`: one row per (role group, question, option) with the number of answers; option -1 is a
-free text ("other" or a text question). `answered`: one row per (role group, question) with the
-number of responses that answered it. Both are tiny (questions x options x roles) whatever the
-number of stored answers, because the GROUP BY runs in the database.
+`counts`: (role group, question, option) -> number of answers; option -1 is a free text
+("other" or a text question). `answered`: (role group, question) -> number of responses that
+answered it. Both are tiny (questions x options x roles) whatever the number of stored answers,
+because the GROUP BY runs in the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from analytics.labels import ROLE_GROUPS, role_group
@@ -42,21 +41,28 @@ class WaveCounts:
     wave: WaveInfo
     survey: SurveyDef
     respondents: dict[str, int]  # role group -> responses in the shown slices of the scope
-    counts: pd.DataFrame  # columns: group, question_id, option, n
-    answered: pd.DataFrame  # columns: group, question_id, n
+    counts: dict[tuple[str, str, int], int]  # (group, question_id, option) -> answers
+    answered: dict[tuple[str, str], int]  # (group, question_id) -> responses that answered
     hidden: tuple[Slice, ...] = ()  # slices of the scope left out of every figure
 
     @property
     def total_respondents(self) -> int:
         return sum(self.respondents.values())
 
-    def option_totals(self) -> pd.DataFrame:
-        """Counts summed over role groups: question_id, option, n."""
-        return self.counts.groupby(["question_id", "option"], as_index=False)["n"].sum()
+    def option_totals(self) -> dict[str, dict[int, int]]:
+        """Counts summed over role groups: question_id -> option -> answers."""
+        totals: dict[str, dict[int, int]] = {}
+        for (_, question, option), n in self.counts.items():
+            by_option = totals.setdefault(question, {})
+            by_option[option] = by_option.get(option, 0) + n
+        return totals
 
     def answered_totals(self) -> dict[str, int]:
-        totals = self.answered.groupby("question_id")["n"].sum()
-        return {str(k): int(v) for k, v in totals.items()}
+        """question_id -> responses that answered it, summed over role groups."""
+        totals: dict[str, int] = {}
+        for (_, question), n in self.answered.items():
+            totals[question] = totals.get(question, 0) + n
+        return totals
 
 
 def slice_filters(hidden: tuple[Slice, ...]) -> list[repo.SliceFilter]:
@@ -152,21 +158,15 @@ def load_wave_counts(
     if groups:  # nothing to count when every slice is hidden
         count_rows, firsts = _count_rows(session, wave.id, scope, groups, hidden)
         multi_rows = _answered_multi(firsts, multi)
-    counts = pd.DataFrame(
-        [(g, q, o, n) for (g, q, o), n in count_rows.items() if q in known],
-        columns=["group", "question_id", "option", "n"],
-    )
-    # Single-choice and text answers are one row per response: their row count is `answered`.
-    single_rows = counts[~counts["question_id"].isin(multi)]
-    answered_single = single_rows.groupby(["group", "question_id"], as_index=False)["n"].sum()
-    answered_multi = pd.DataFrame(
-        [(g, q, n) for (g, q, _), n in multi_rows.items() if q in known],
-        columns=["group", "question_id", "n"],
-    )
-    answered = pd.concat(
-        [frame for frame in (answered_single, answered_multi) if not frame.empty]
-        or [pd.DataFrame(columns=["group", "question_id", "n"])],
-        ignore_index=True,
-    )
     # Answers to questions a later survey version dropped are ignored, not mislabelled.
+    counts = {key: n for key, n in count_rows.items() if key[1] in known}
+    # Single-choice and text answers are one row per response: their row count is `answered`;
+    # a multi-choice question's respondents are the sum of its first rows (_answered_multi).
+    answered: dict[tuple[str, str], int] = {}
+    for (group, question, _), n in counts.items():
+        if question not in multi:
+            answered[(group, question)] = answered.get((group, question), 0) + n
+    for (group, question, _), n in multi_rows.items():
+        if question in known:
+            answered[(group, question)] = n
     return WaveCounts(wave, survey, respondents, counts, answered, tuple(hidden))

@@ -8,9 +8,8 @@ pooled over every single-choice question of that construct the role answered.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fractions import Fraction
-
-import pandas as pd
 
 from analytics.aggregate import WaveCounts
 from analytics.labels import COMPARED_ROLES
@@ -18,72 +17,75 @@ from analytics.numbers import gap_pp, round_half_up
 from analytics.records import GapResult
 
 
-def positive_frame(waves: Iterable[WaveCounts]) -> pd.DataFrame:
-    """construct, group, positive, answered, questions: summed over waves and questions.
+@dataclass(frozen=True)
+class Pooled:
+    """One construct and role group, pooled over waves and questions."""
+
+    positive: int  # answers in the questions' positive options
+    answered: int  # responses that answered the questions
+    questions: tuple[int, ...]  # the numbers of the questions pooled, sorted
+
+
+# (construct, role group) -> Pooled, in (construct, group) order
+PositiveTable = dict[tuple[str, str], Pooled]
+
+
+def positive_table(waves: Iterable[WaveCounts]) -> PositiveTable:
+    """Positive answers, respondents and question numbers per (construct, role group), summed
+    over waves and over the single-choice questions of the construct that have positive
+    options; only pairs where someone answered such a question.
 
     The counts are those of the shown slices only (hidden groups are not in WaveCounts), so a
-    share shown here reveals nothing about a hidden group. `questions`: the numbers of the
-    questions pooled, as a sorted tuple.
+    share shown here reveals nothing about a hidden group.
     """
-    parts = []
+    positive: dict[tuple[str, str], int] = {}
+    answered: dict[tuple[str, str], int] = {}
+    numbers: dict[tuple[str, str], set[int]] = {}
     for data in waves:
-        questions = [
-            q for q in data.survey.questions if q.kind == "single" and q.construct and q.positive
-        ]
+        questions = {
+            q.id: q
+            for q in data.survey.questions
+            if q.kind == "single" and q.construct and q.positive
+        }
         if not questions:
             continue
-        meta = pd.DataFrame(
-            [(q.id, q.construct, i) for q in questions for i in q.positive],
-            columns=["question_id", "construct", "option"],
-        )
-        positives = data.counts.merge(meta, on=["question_id", "option"])
-        pos = positives.groupby(["construct", "group"], as_index=False)["n"].sum()
-        constructs = pd.DataFrame(
-            [(q.id, q.construct, q.number) for q in questions],
-            columns=["question_id", "construct", "number"],
-        )
-        answered = data.answered.merge(constructs, on="question_id")
-        answered = answered[answered["n"] > 0]
-        ans = answered.groupby(["construct", "group"], as_index=False).agg(
-            n=("n", "sum"), questions=("number", lambda s: tuple(sorted(set(s))))
-        )
-        merged = ans.merge(pos, on=["construct", "group"], how="left", suffixes=("_ans", "_pos"))
-        parts.append(merged.fillna({"n_pos": 0}))
-    if not parts:
-        return pd.DataFrame(columns=["construct", "group", "positive", "answered", "questions"])
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame.groupby(["construct", "group"], as_index=False).agg(
-        positive=("n_pos", "sum"),
-        answered=("n_ans", "sum"),
-        questions=("questions", lambda s: tuple(sorted({n for t in s for n in t}))),
-    )
-    return frame.astype({"positive": int, "answered": int})
+        for (group, question_id), n in data.answered.items():
+            q = questions.get(question_id)
+            if q is None or n <= 0 or q.construct is None:
+                continue
+            key = (q.construct, group)
+            answered[key] = answered.get(key, 0) + n
+            numbers.setdefault(key, set()).add(q.number)
+        for (group, question_id, option), n in data.counts.items():
+            q = questions.get(question_id)
+            if q is None or option not in q.positive or q.construct is None:
+                continue
+            key = (q.construct, group)
+            positive[key] = positive.get(key, 0) + n
+    # A (construct, group) counts only where someone answered (positives without answers
+    # cannot happen: a positive answer is an answer).
+    return {
+        key: Pooled(positive.get(key, 0), answered[key], tuple(sorted(numbers[key])))
+        for key in sorted(answered)
+    }
 
 
-def shares(frame: pd.DataFrame) -> dict[str, dict[str, Fraction | None]]:
+def shares(table: PositiveTable) -> dict[str, dict[str, Fraction | None]]:
     """construct -> role group -> exact positive share (None when nobody answered)."""
     out: dict[str, dict[str, Fraction | None]] = {}
-    for construct, group, positive, answered in frame[
-        ["construct", "group", "positive", "answered"]
-    ].itertuples(index=False):
-        out.setdefault(str(construct), {})[str(group)] = (
-            Fraction(int(positive), int(answered)) if answered > 0 else None
+    for (construct, group), pooled in table.items():
+        out.setdefault(construct, {})[group] = (
+            Fraction(pooled.positive, pooled.answered) if pooled.answered > 0 else None
         )
     return out
 
 
-def gaps(frame: pd.DataFrame) -> tuple[GapResult, ...]:
+def gaps(table: PositiveTable) -> tuple[GapResult, ...]:
     """One GapResult per construct, largest gap first; constructs asked of one role come last."""
-    answered = {
-        (str(c), str(g)): int(a)
-        for c, g, a in frame[["construct", "group", "answered"]].itertuples(index=False)
-    }
-    numbers = {
-        (str(c), str(g)): tuple(int(n) for n in q)
-        for c, g, q in frame[["construct", "group", "questions"]].itertuples(index=False)
-    }
+    answered = {key: pooled.answered for key, pooled in table.items()}
+    numbers = {key: pooled.questions for key, pooled in table.items()}
     results = []
-    for construct, by_group in shares(frame).items():
+    for construct, by_group in shares(table).items():
         known = {g: s for g, s in by_group.items() if s is not None and g in COMPARED_ROLES}
         positive = {
             g: (round_half_up(known[g] * 100) if g in known else None) for g in COMPARED_ROLES

@@ -62,10 +62,10 @@ def criteria_vs_understanding(
             data = load_wave_counts(
                 session, wave, survey_def(session, wave.survey_id), class_scope, k
             )
-            frame = constructs.positive_frame([data])
-            mine = frame[(frame["construct"] == UNDERSTANDING) & frame["group"].isin(groups)]
-            positive += int(mine["positive"].sum())
-            answered += int(mine["answered"].sum())
+            for (construct, group), pooled in constructs.positive_table([data]).items():
+                if construct == UNDERSTANDING and group in groups:
+                    positive += pooled.positive
+                    answered += pooled.answered
         confirmed_pct = None if ack_hidden else percent(confirmed, families)
         understanding_pct = percent(positive, answered)
         gap = (

@@ -108,10 +108,7 @@ def question_results(
     """Every question of the wave's survey, in questionnaire order (none if all is hidden)."""
     if data.total_respondents == 0 and data.hidden:
         return ()
-    totals = data.option_totals()
-    by_question: dict[str, dict[int, int]] = {}
-    for qid, option, n in totals.itertuples(index=False):
-        by_question.setdefault(str(qid), {})[int(option)] = int(n)
+    by_question = data.option_totals()
     answered = data.answered_totals()
     return tuple(
         question_result(q, by_question.get(q.id, {}), answered.get(q.id, 0), k, load_texts)

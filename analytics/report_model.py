@@ -100,8 +100,8 @@ def _trend(
         return None
     old = _counts(session, before, scope, k)
     old_result = _survey_result(session, old, scope, k)
-    now_shares = constructs.shares(constructs.positive_frame([current]))
-    old_shares = constructs.shares(constructs.positive_frame([old]))
+    now_shares = constructs.shares(constructs.positive_table([current]))
+    old_shares = constructs.shares(constructs.positive_table([old]))
     return TrendResult(
         survey=result.id,
         wave=result.wave,
@@ -146,7 +146,7 @@ def build_report(
             trend = _trend(session, data, result, all_waves, scope, k)
             if trend is not None:
                 trends.append(trend)
-        gaps = constructs.gaps(constructs.positive_frame(datas))
+        gaps = constructs.gaps(constructs.positive_table(datas))
         understood = criteria_vs_understanding(session, chosen, scope, k)
     return Report(
         school_name=options.school_name,

@@ -265,7 +265,7 @@ def _director_report(
     db: Database, settings: Settings, out: Path, echo: Callable[[str], None]
 ) -> dict[str, Any]:
     """The director's report at the end of the demo (text on screen, files in `out`)."""
-    from analytics import AnalyticsOptions, build_report, render, write_all  # pandas: lazily
+    from analytics import AnalyticsOptions, build_report, render, write_all  # lazily
 
     report = build_report(
         db,

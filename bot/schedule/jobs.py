@@ -100,7 +100,7 @@ def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int
 # ---------------------------------------------------------------- reports
 def send_final_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
     """Queue a wave's report (summary, chart, XLSX, DOCX) to the directors and admins."""
-    from analytics import AnalyticsOptions, ReportError, build_report  # pandas: lazily
+    from analytics import AnalyticsOptions, ReportError, build_report  # lazily
 
     with db.read() as session:
         wave = waves.get_wave(session, wave_id)

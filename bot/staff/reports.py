@@ -30,7 +30,7 @@ def run_report_request(
 ) -> list[Reply]:
     """Render one requested report. Outbox channels get it queued (and [] back); local
     channels (console, tests) get the replies back."""
-    from analytics import AnalyticsOptions, ReportError, build_report  # pandas: lazily
+    from analytics import AnalyticsOptions, ReportError, build_report  # lazily
 
     with db.read() as session:
         request = staff.get_report_request(session, request_id)

@@ -1,6 +1,6 @@
 """Read-only aggregate queries for `analytics/`: counts grouped in the database, never rows.
 
-Everything here returns plain tuples; analytics turns them into small pandas frames. Counting
+Everything here returns plain tuples; analytics sums them in small dictionaries. Counting
 happens in SQL (GROUP BY over the `answers` index), so a report costs about one index scan of a
 wave's answers however many there are.
 """
