@@ -23,6 +23,7 @@ NOT_AT_REST = (
     "openpyxl",
     "docx",
     "alembic",
+    "pydantic_settings",  # bot/settings.py reads the environment itself
     "mako",
     "uvicorn",
     "starlette",
