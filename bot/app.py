@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-
-from starlette.routing import BaseRoute
+from typing import TYPE_CHECKING
 
 from bot.channels.capabilities import VIBER_URI, CommandMenu, IdentityReport, capabilities
 from bot.context import AppContext
@@ -26,6 +25,9 @@ from bot.staff.command_menu import staff_menus
 from bot.surveys.admin import invite_waiting_groups
 from bot.usage.cost import usage_hook
 from storage.repositories import identity
+
+if TYPE_CHECKING:  # starlette loads only when a webhook is served (bot/runtime.py)
+    from starlette.routing import BaseRoute
 
 logger = logging.getLogger(__name__)
 FETCH_INTERVAL = 5.0  # seconds between looks for notice files waited for in other channels
@@ -67,7 +69,6 @@ class TelegramComponent:
 
     def __init__(self, rt: Runtime) -> None:
         from bot.channels.telegram.client import TelegramAdapter  # PTB loads only when used
-        from bot.channels.webapp import telegram_webhook_route
 
         self.adapter = TelegramAdapter(
             rt.settings, rt.db, rt.service, wake=rt.wake, on_identity=identity_recorder(rt)
@@ -75,6 +76,8 @@ class TelegramComponent:
         self.transports: dict[str, Transport] = {self.adapter.channel: self.adapter.transport}
         self.routes: list[BaseRoute] = []
         if self.adapter.webhook:
+            from bot.channels.webapp import telegram_webhook_route
+
             self.routes.append(
                 telegram_webhook_route(self.adapter.webhook_secret, self.adapter.feed_webhook)
             )

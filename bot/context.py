@@ -26,6 +26,7 @@ class AppContext:
         return Database(self.settings.database_url)
 
     def migrate(self) -> None:
-        from storage.migrate import upgrade  # Alembic loads only for commands that migrate
+        """Bring the schema to the head revision; Alembic loads only if it is behind."""
+        from storage.migrate import upgrade_if_needed
 
-        upgrade(self.settings.database_url)
+        upgrade_if_needed(self.db)

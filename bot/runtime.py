@@ -23,10 +23,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
-
-import uvicorn
-from starlette.routing import BaseRoute
+from typing import TYPE_CHECKING, Protocol
 
 from bot.context import AppContext
 from bot.conversation.service import ChatService
@@ -36,6 +33,10 @@ from bot.delivery.outbox import AfterSent, OutboxSender
 from bot.logging_setup import register_secret
 from bot.settings import Settings, reveal
 from storage.db import Database
+
+if TYPE_CHECKING:  # uvicorn and starlette load only when a component has webhook routes
+    import uvicorn
+    from starlette.routing import BaseRoute
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,8 @@ MAX_HEADER_BYTES = 16 * 1024
 
 
 def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
+    import uvicorn
+
     from bot.channels.webapp import build_app, guarded_protocol
 
     _raise_open_files_limit(MAX_CONNECTIONS + 512)
@@ -200,7 +203,7 @@ def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
         access_log=False,  # access lines carry nothing useful, and paths may carry ids
         lifespan="off",
     )
-    return _Server(config)
+    return _server(config)
 
 
 def _raise_open_files_limit(wanted: int) -> None:
@@ -217,12 +220,16 @@ def _raise_open_files_limit(wanted: int) -> None:
         logger.warning("could not raise the open files limit")
 
 
-class _Server(uvicorn.Server):
+def _server(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn without its own signal handling: `serve` owns SIGINT/SIGTERM for everyone."""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(config)
 
 
 def _install_signals(stop: asyncio.Event) -> None:

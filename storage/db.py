@@ -97,3 +97,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def upsert_into(session: Session, model: Any) -> Any:
+    """An INSERT that takes ON CONFLICT clauses, for the session's database. Only the dialect
+    in use is imported: PostgreSQL's would cost a bot on SQLite ~2 MiB for nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(model)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model)

@@ -12,7 +12,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import (
+    alembic_config,
+    current_revisions,
+    head_revisions,
+    upgrade,
+    upgrade_if_needed,
+)
 from storage.models import Base
 from storage.repositories import people, responses, school, surveys, waves
 from storage.survey_schema import bundled_surveys_dir, load_survey_file
@@ -27,6 +33,39 @@ def test_upgrade_head_on_empty_sqlite_matches_the_models(tmp_path: Path) -> None
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     database.dispose()
     assert diff == []
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert head_revisions() == frozenset(heads) and len(heads) == 1
+
+
+@pytest.mark.sqlite_only
+def test_upgrade_if_needed_migrates_a_fresh_or_old_database_and_skips_a_current_one(
+    tmp_path: Path,
+) -> None:
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert current_revisions(fresh) is None
+    assert upgrade_if_needed(fresh) is True
+    assert current_revisions(fresh) == head_revisions()
+    assert "responses" in inspect(fresh.engine).get_table_names()
+    assert upgrade_if_needed(fresh) is False
+    fresh.dispose()
+
+    old_url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(old_url, "0002")
+    old = Database(old_url)
+    assert current_revisions(old) == {"0002"}
+    assert upgrade_if_needed(old) is True
+    assert current_revisions(old) == head_revisions()
+    old.dispose()
+
+
+def test_a_current_database_is_not_migrated_again(db: Database) -> None:
+    assert current_revisions(db) == head_revisions()
+    assert upgrade_if_needed(db) is False
 
 
 @pytest.mark.sqlite_only

@@ -190,3 +190,11 @@ def test_the_catalogs_ship_with_the_package() -> None:
     patterns = pyproject["tool"]["setuptools"]["package-data"]["bot.texts"]
     shipped = {p.name for pattern in patterns for p in (ROOT / "bot" / "texts").glob(pattern)}
     assert shipped == {f"{lang}.yaml" for lang in LANGUAGES}
+
+
+@pytest.mark.parametrize("lang", texts.LANGUAGES)
+def test_the_plural_rules_are_babels(lang: str) -> None:
+    """bot/texts keeps only CLDR's plural rules, not a whole Babel Locale: they must agree."""
+    cldr = Locale.parse(lang).plural_form
+    counts = [*range(0, 1001), 0.5, 1.0, 1.5, 2.25, 11.0, 21.5, 101.0]
+    assert [texts.plural_category(lang, n) for n in counts] == [cldr(n) for n in counts]

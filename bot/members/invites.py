@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import qrcode
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import invite_links
@@ -75,6 +74,8 @@ def create_invite(
         private_dir(settings.data_dir)
         qr_dir = private_dir(settings.data_dir / "qr")
         qr_path = qr_dir / f"invite-{code}.png"
+        import qrcode  # qrcode and Pillow (~4 MiB) load only when an invite is made
+
         qrcode.make(links.for_qr).save(str(qr_path))
         private_file(qr_path)
     return CreatedInvite(code, links.telegram, links.viber, qr_path, list(links.notes))

@@ -12,14 +12,17 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from starlette.routing import BaseRoute
 
 from bot.delivery.contract import Transport
 from bot.leases import Lease
 from bot.runtime import Runtime
 from bot.schedule.scheduler import start_scheduler, stop_scheduler
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 logger = logging.getLogger(__name__)
 

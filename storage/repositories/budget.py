@@ -11,17 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_into
 from storage.models import SendBudget
 
 CHANNEL_KEY = "*"
 
 
 def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SendBudget)
+    return upsert_into(session, SendBudget)
 
 
 def lock_channel(session: Session, channel: str) -> float:

@@ -4,12 +4,11 @@ reported it: commands that build links read it from here."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_into
 from storage.models import BotIdentity
 
 MAX_VALUE = 200
@@ -24,10 +23,9 @@ def remember(session: Session, channel: str, key: str, value: str, now: datetime
     if row is not None and row.value == value:
         return False
     # An upsert: several processes starting at once all report the same fact.
-    insert: Any = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert_into(session, BotIdentity).values(
+        channel=channel, key=key, value=value, updated_at=now
     )
-    statement = insert(BotIdentity).values(channel=channel, key=key, value=value, updated_at=now)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["channel", "key"], set_={"value": value, "updated_at": now}
