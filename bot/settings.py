@@ -1,21 +1,16 @@
-"""The one Settings object: reads the environment and `.env`, fails with one clear line.
-
-A pydantic model fed by `_environment` (the variables named like its fields, in any case, over
-those of `.env`; what the caller passes wins): pydantic-settings did the same for ~5 MiB more
-that a running bot kept (issue 16).
-"""
+"""The one Settings object: reads the environment and `.env`, fails with one clear line."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _QUIET_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _CRON_FIELDS = 5
@@ -25,19 +20,12 @@ class SettingsError(Exception):
     """A setting has a wrong value; the message is one line naming the variable."""
 
 
-ENV_FILE = Path(".env")
+class Settings(BaseSettings):
+    """Every setting of classpulse. See `.env.example` for the documented list."""
 
-
-class Settings(BaseModel):
-    """Every setting of classpulse. See `.env.example` for the documented list.
-
-    `Settings(**values)` reads the environment and `env_file` (default `.env` in the current
-    directory; None: no file) for every field not given."""
-
-    model_config = ConfigDict(extra="ignore", validate_default=True)
-
-    def __init__(self, _env_file: Path | str | None = ENV_FILE, **values: Any) -> None:
-        super().__init__(**{**_environment(type(self).model_fields, _env_file), **values})
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
 
     database_url: str = "sqlite:///data/classpulse.db"
     timezone: str = "Europe/Kyiv"
@@ -200,26 +188,10 @@ class Settings(BaseModel):
         return bool(reveal(self.viber_auth_token))
 
 
-def _environment(fields: dict[str, Any], env_file: Path | str | None) -> dict[str, str]:
-    """The values of the environment and `env_file` for these fields, by field name: names
-    match in any case, and the environment wins over the file."""
-    found: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        from dotenv import dotenv_values
-
-        for name, value in dotenv_values(env_file, encoding="utf-8").items():
-            if value is not None and name.lower() in fields:
-                found[name.lower()] = value
-    for name, value in os.environ.items():
-        if name.lower() in fields:
-            found[name.lower()] = value
-    return found
-
-
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(**overrides: object) -> Settings:
     """Build Settings; on a wrong value raise SettingsError with one line per the contract."""
     try:
-        return Settings(**overrides)
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"

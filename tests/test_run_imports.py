@@ -23,7 +23,6 @@ NOT_AT_REST = (
     "openpyxl",
     "docx",
     "alembic",
-    "pydantic_settings",  # bot/settings.py reads the environment itself
     "mako",
     "uvicorn",
     "starlette",
