@@ -2,6 +2,7 @@
 import, and a bot at rest, each against the floor a user would compare it with.
 
     .venv/bin/python scripts/bench/processes.py [--answers 1000000] [--rows 100000]
+    .venv/bin/python scripts/bench/processes.py --only import   # just the Forms import
 
 - `classpulse --help`: wall time of the whole process (goal < 0.4 s).
 - `classpulse report --format json` on a wave of ~1M answers, as a process, against the
@@ -254,20 +255,30 @@ def idle_rss(root: Path) -> None:
     )
 
 
+PARTS = ["help", "idle", "import", "report"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--only", nargs="+", choices=PARTS, default=PARTS, help="run only these parts"
+    )
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    cli_help(args.runs * 2)
+    if "help" in args.only:
+        cli_help(args.runs * 2)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        idle_rss(root)
-        import_forms(root, args.rows, args.runs)
-        reports(root, args.answers, args.runs, unique_texts=False)
-        reports(root, args.answers, args.runs, unique_texts=True)
+        if "idle" in args.only:
+            idle_rss(root)
+        if "import" in args.only:
+            import_forms(root, args.rows, args.runs)
+        if "report" in args.only:
+            reports(root, args.answers, args.runs, unique_texts=False)
+            reports(root, args.answers, args.runs, unique_texts=True)
 
 
 if __name__ == "__main__":
