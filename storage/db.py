@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
-BULK_CACHE_KIB = 65_536  # SQLite page cache while a bulk write runs (the default is 2 MiB)
+BULK_CACHE_KIB = 32_768  # SQLite page cache while a bulk write runs (the default is 2 MiB)
 
 
 def _normalise_url(url: str) -> str:
