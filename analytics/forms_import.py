@@ -449,7 +449,7 @@ def import_forms(
             source="import",
             import_hash=export.digest,
         )
-        by_code = [(classes[c] if c else None, role) for c in rows.classes]
+        by_code = [(classes.get(c) if c else None, role) for c in rows.classes]
         groups = [by_code[c] for c in coded.classes] if by_code else [(None, role)] * count
         pairs = list(zip(rows.codes, rows.parts, strict=True))
 
