@@ -14,14 +14,20 @@ first, so a file is never reported "already imported" under a survey it is not. 
 
 from __future__ import annotations
 
-import hashlib
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from analytics.forms_match import ColumnMatch, OptionMatcher, SurveyFit, match_columns, survey_fit
-from analytics.forms_reader import FormsFileError, Table, read_table
+from analytics.forms_match import (
+    FIT_SAMPLE,
+    ColumnMatch,
+    OptionMatcher,
+    SurveyFit,
+    match_columns,
+    survey_fit,
+)
+from analytics.forms_reader import Cell, Export, FormsFileError, open_export
 from analytics.forms_timestamps import (
     is_timestamp_title,
     month_first,
@@ -31,8 +37,8 @@ from analytics.forms_timestamps import (
 from analytics.options import AnalyticsOptions
 from storage.db import Database
 from storage.repositories.imports import (
-    NewResponse,
-    bulk_add_responses,
+    AnswerPart,
+    bulk_add_answers,
     wave_for_import_hash,
     wave_labels,
 )
@@ -41,6 +47,7 @@ from storage.repositories.surveys import latest_survey, list_surveys, survey_def
 from storage.repositories.waves import create_wave
 from storage.survey_schema import (
     MAX_TEXT_ANSWER,
+    Question,
     SurveyDef,
     SurveyError,
     bundled_surveys_dir,
@@ -118,16 +125,6 @@ class ImportResult:
         return out
 
 
-@dataclass
-class _Rows:
-    responses: list[tuple[datetime | None, str | None, dict[str, Any]]] = field(
-        default_factory=list
-    )
-    problems: list[ImportProblem] = field(default_factory=list)
-    others: list[ImportProblem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
 def _column_name(index: int, title: str) -> str:
     letters = ""
     n = index + 1
@@ -137,61 +134,174 @@ def _column_name(index: int, title: str) -> str:
     return f"{letters} '{title}'"
 
 
-def _read_rows(table: Table, survey: SurveyDef, columns: ColumnMatch) -> _Rows:
-    out = _Rows()
-    stamp_col = columns.timestamp
-    stamps = [row[stamp_col] for row in table.rows] if stamp_col is not None else []
-    us_order = month_first(stamps, table.header[stamp_col]) if stamp_col is not None else False
-    matchers = {i: OptionMatcher(q) for i, q in columns.questions.items()}
-    for row, number in zip(table.rows, table.row_numbers, strict=True):
-        moment = None
+@dataclass
+class _Column:
+    """One question column as small integer codes: codes[r] is the index of row r's cell among
+    the column's distinct cells. A file repeats the same few cells, so each distinct cell is
+    matched to options once, and no row's strings are kept."""
+
+    index: int
+    question: Question
+    codes: array[int] = field(default_factory=lambda: array("I"))
+    distinct: dict[Cell, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Coded:
+    """What one pass over the file keeps: per row its number, timestamp cell and class code,
+    per question column its codes; and the cells `survey_fit` samples."""
+
+    columns: list[_Column]
+    numbers: array[int] = field(default_factory=lambda: array("I"))
+    stamps: list[Cell] = field(default_factory=list)
+    classes: array[int] = field(default_factory=lambda: array("I"))
+    class_cells: dict[Cell, int] = field(default_factory=dict)
+    samples: dict[int, list[str]] = field(default_factory=dict)  # column -> non-empty cells
+
+
+def _code_rows(export: Export, columns: ColumnMatch) -> _Coded:
+    """Read every row once into codes (see _Column)."""
+    coded = _Coded([_Column(i, q) for i, q in sorted(columns.questions.items())])
+    width = len(export.header)
+    samples: dict[int, list[str]] = {i: [] for i in range(width)}
+    hungry = list(range(width))  # columns with fewer than FIT_SAMPLE sampled cells
+    stamp_col, class_col = columns.timestamp, columns.class_column
+    stamps, classes, class_cells = coded.stamps, coded.classes, coded.class_cells
+    coders = [(c.index, c.codes.append, c.distinct) for c in coded.columns]
+    numbers = coded.numbers.append
+    for number, row in export.rows:
+        numbers(number)
         if stamp_col is not None:
-            moment = parse_timestamp(row[stamp_col], us_order)
-            if moment is None and row[stamp_col] not in (None, ""):
-                out.problems.append(
-                    ImportProblem(
-                        number, table.header[stamp_col], str(row[stamp_col]), "not a date"
+            stamps.append(row[stamp_col])
+        if class_col is not None:
+            cell = row[class_col]
+            code = class_cells.get(cell)
+            if code is None:
+                code = class_cells[cell] = len(class_cells)
+            classes.append(code)
+        for index, append, distinct in coders:
+            cell = row[index]
+            code = distinct.get(cell)
+            if code is None:
+                code = distinct[cell] = len(distinct)
+            append(code)
+        if hungry:
+            for index in hungry:
+                cell = row[index]
+                if cell is not None and str(cell).strip():
+                    samples[index].append(str(cell))
+            hungry = [i for i in hungry if len(samples[i]) < FIT_SAMPLE]
+    coded.samples = samples
+    return coded
+
+
+def _sample_rows(coded: _Coded, width: int) -> list[list[str | None]]:
+    """The sampled cells as rows: `survey_fit` reads the same cells as from the whole file."""
+    depth = max((len(cells) for cells in coded.samples.values()), default=0)
+    return [
+        [cells[r] if r < len(cells) else None for cells in (coded.samples[i] for i in range(width))]
+        for r in range(depth)
+    ]
+
+
+@dataclass
+class _Decoded:
+    """The coded file read against the survey: per column and distinct cell, the answer rows;
+    per row the class; the problems and "other" values in row order."""
+
+    parts: list[list[tuple[AnswerPart, ...]]]  # per column (by question id), per distinct cell
+    codes: list[array[int]]  # per column (same order)
+    classes: list[str | None]  # per class code
+    moments: list[datetime]
+    problems: list[ImportProblem] = field(default_factory=list)
+    others: list[ImportProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _cell_parts(
+    question: Question, matcher: OptionMatcher, cell: Cell
+) -> tuple[tuple[AnswerPart, ...], tuple[str, ...]]:
+    """The answer rows of one cell, and its parts matching no option."""
+    if cell is None:
+        return (), ()
+    text = cell if isinstance(cell, str) else str(cell)
+    if not text.strip():
+        return (), ()
+    if question.kind == "text":
+        return ((question.id, 0, None, text.strip()[:MAX_TEXT_ANSWER]),), ()
+    parsed = matcher.parse(text)
+    parts: list[AnswerPart] = [
+        (question.id, n, index, None) for n, index in enumerate(parsed.indexes)
+    ]
+    if question.allow_other and parsed.rest:
+        parts.append((question.id, len(parts), None, ", ".join(parsed.rest)[:MAX_TEXT_ANSWER]))
+    if question.kind != "multi":
+        parts = parts[:1]
+    return tuple(parts), parsed.rest
+
+
+def _decode(coded: _Coded, header: list[str], columns: ColumnMatch) -> _Decoded:
+    """Match each distinct cell once; list problems by row only when there are any."""
+    stamp_col, class_col = columns.timestamp, columns.class_column
+    # (row index, position in the row, problem): sorted, they are in the file's order.
+    problems: list[tuple[int, int, ImportProblem]] = []
+    others: list[tuple[int, int, ImportProblem]] = []
+    moments: list[datetime] = []
+    if stamp_col is not None:
+        us_order = month_first(coded.stamps, header[stamp_col])
+        for r, cell in enumerate(coded.stamps):
+            moment = parse_timestamp(cell, us_order)
+            if moment is not None:
+                moments.append(moment)
+            elif cell not in (None, ""):
+                problems.append(
+                    (
+                        r,
+                        0,
+                        ImportProblem(coded.numbers[r], header[stamp_col], str(cell), "not a date"),
                     )
                 )
-        class_name = None
-        if columns.class_column is not None:
-            raw_class = row[columns.class_column]
-            if isinstance(raw_class, str) and raw_class.strip():
-                try:
-                    class_name = normalise_class_name(raw_class)
-                except ClassNameError:
-                    out.problems.append(
-                        ImportProblem(
-                            number,
-                            table.header[columns.class_column],
-                            raw_class,
-                            "not a class name (e.g. 7-А)",
-                        )
-                    )
-        answers: dict[str, Any] = {}
-        for index, matcher in matchers.items():
-            cell = row[index]
-            if cell is None:
-                continue
-            text = cell if isinstance(cell, str) else str(cell)
-            if not text.strip():
-                continue
-            question = matcher.question
-            if question.kind == "text":
-                answers[question.id] = text.strip()[:MAX_TEXT_ANSWER]
-                continue
-            parsed = matcher.parse(text)
-            for part in parsed.rest:
-                problem = ImportProblem(number, table.header[index], part, "matches no option")
-                (out.others if question.allow_other else out.problems).append(problem)
-            value: list[Any] = list(parsed.indexes)
-            if question.allow_other and parsed.rest:
-                value.append({"other": ", ".join(parsed.rest)[:MAX_TEXT_ANSWER]})
-            if not value:
-                continue
-            answers[question.id] = value if question.kind == "multi" else value[0]
-        out.responses.append((moment, class_name, answers))
-    return out
+    class_names: list[str | None] = [None] * len(coded.class_cells)
+    bad_classes: set[int] = set()
+    for cell, code in coded.class_cells.items():
+        if isinstance(cell, str) and cell.strip():
+            try:
+                class_names[code] = normalise_class_name(cell)
+            except ClassNameError:
+                bad_classes.add(code)
+    if bad_classes and class_col is not None:
+        class_cells = list(coded.class_cells)  # in code order
+        for r, code in enumerate(coded.classes):
+            if code in bad_classes:
+                cell = class_cells[code]
+                problem = ImportProblem(
+                    coded.numbers[r], header[class_col], str(cell), "not a class name (e.g. 7-А)"
+                )
+                problems.append((r, 1, problem))
+    by_id = sorted(coded.columns, key=lambda c: c.question.id)
+    parts: list[list[tuple[AnswerPart, ...]]] = []
+    for column in by_id:
+        matcher = OptionMatcher(column.question)
+        cells = list(column.distinct)  # in code order
+        decoded = [_cell_parts(column.question, matcher, cell) for cell in cells]
+        parts.append([answer for answer, _ in decoded])
+        rests = {code: rest for code, (_, rest) in enumerate(decoded) if rest}
+        if not rests:
+            continue
+        target = others if column.question.allow_other else problems
+        title = header[column.index]
+        for r, code in enumerate(column.codes):
+            for part in rests.get(code, ()):
+                problem = ImportProblem(coded.numbers[r], title, part, "matches no option")
+                target.append((r, 2 + column.index, problem))
+    return _Decoded(
+        parts=parts,
+        codes=[c.codes for c in by_id],
+        classes=class_names,
+        moments=moments,
+        problems=[p for _, _, p in sorted(problems, key=lambda x: x[:2])],
+        others=[p for _, _, p in sorted(others, key=lambda x: x[:2])],
+    )
 
 
 def _label(moments: list[datetime], path: Path, given: str | None) -> str:
@@ -235,12 +345,18 @@ def _known_surveys(db: Database) -> dict[str, SurveyDef]:
     return known
 
 
-def _check_survey(db: Database, table: Table, survey: SurveyDef, timestamp: int | None) -> None:
+def _check_survey(
+    db: Database,
+    export: Export,
+    samples: list[list[str | None]],
+    survey: SurveyDef,
+    timestamp: int | None,
+) -> None:
     """Raise ImportFailed (one line) unless the file clearly is `survey`: no other known survey
     fits it better, and most of its question columns carry `survey`'s titles."""
 
     def fit(candidate: SurveyDef) -> SurveyFit:
-        return survey_fit(table.header, table.rows, candidate.id, candidate.questions, timestamp)
+        return survey_fit(export.header, samples, candidate.id, candidate.questions, timestamp)
 
     own = fit(survey)
     others = [fit(s) for slug, s in _known_surveys(db).items() if slug != survey.id]
@@ -255,12 +371,12 @@ def _check_survey(db: Database, table: Table, survey: SurveyDef, timestamp: int 
     if own.titled == 0:
         hint = (
             " (the file was read as Windows-1251: if its titles look garbled, save it as UTF-8 CSV)"
-            if table.encoding == "cp1251"
+            if export.encoding == "cp1251"
             else ""
         )
         raise ImportFailed(
             f"no column matches a question of survey '{survey.id}'{hint}; first columns: "
-            + ", ".join(f"'{t[:40]}'" for t in table.header[:4])
+            + ", ".join(f"'{t[:40]}'" for t in export.header[:4])
         )
     if not own.clear:
         raise ImportFailed(
@@ -278,41 +394,41 @@ def import_forms(
 ) -> ImportResult:
     """Load a Forms export into a new closed wave of `survey_slug`; see the module docstring."""
     try:
-        table, data = read_table(path)
+        export = open_export(path)
+        survey, needs_sync = _survey(db, survey_slug)
+        timestamp = _timestamp_column(export.header)
+        columns = match_columns(export.header, survey.questions, timestamp)
+        coded = _code_rows(export, columns)
     except FormsFileError as exc:
         raise ImportFailed(str(exc)) from None
-    survey, needs_sync = _survey(db, survey_slug)
-    timestamp = _timestamp_column(table.header)
     # Which survey the file is comes first: "already imported" must not answer for a file
     # given under the wrong survey.
-    _check_survey(db, table, survey, timestamp)
-    digest = hashlib.sha256(data).hexdigest()
+    _check_survey(db, export, _sample_rows(coded, len(export.header)), survey, timestamp)
     with db.read() as session:
-        earlier = wave_for_import_hash(session, digest)
+        earlier = wave_for_import_hash(session, export.digest)
     if earlier is not None:
         return ImportResult(earlier.survey_slug, earlier.label, duplicate=True)
-    columns = match_columns(table.header, survey.questions, timestamp)
-    if not table.rows:
+    if not coded.numbers:
         raise ImportFailed("the file has column titles but no responses")
-    rows = _read_rows(table, survey, columns)
+    rows = _decode(coded, export.header, columns)
     if rows.problems:
         raise ImportFailed(
             f"{len(rows.problems)} problem(s) in {path.name}; nothing was imported:",
             rows.problems,
         )
-    moments = [m for m, _, _ in rows.responses if m is not None]
+    moments = rows.moments
     label = _label(moments, path, wave_label)
-    if len(moments) < len(rows.responses):
+    count = len(coded.numbers)
+    if len(moments) < count:
         rows.warnings.append(
-            f"{len(rows.responses) - len(moments)} row(s) without a timestamp: only the "
-            "others date the wave"
+            f"{count - len(moments)} row(s) without a timestamp: only the others date the wave"
         )
     role = survey.audience[0]
-    class_names = sorted({c for _, c, _ in rows.responses if c})
+    class_names = sorted({c for c in rows.classes if c})
     tz = options.tz
-    with db.write() as session:
+    with db.bulk_write() as session:
         # Checked again inside the transaction: another import may have won the race.
-        if wave_for_import_hash(session, digest) is not None:
+        if wave_for_import_hash(session, export.digest) is not None:
             raise ImportFailed("this file is being imported by someone else right now")
         if label in wave_labels(session, survey.id):
             raise ImportFailed(
@@ -331,14 +447,17 @@ def import_forms(
             opens_at=min(moments).replace(tzinfo=tz) if moments else None,
             closes_at=max(moments).replace(tzinfo=tz) if moments else None,
             source="import",
-            import_hash=digest,
+            import_hash=export.digest,
         )
-        responses = [
-            NewResponse(classes.get(class_name) if class_name else None, role, answers)
-            for _, class_name, answers in rows.responses
-        ]
-        count, answer_count = bulk_add_responses(
-            session, survey_id=survey_id, wave_id=wave.id, responses=responses
+        by_code = [(classes.get(c) if c else None, role) for c in rows.classes]
+        groups = [by_code[c] for c in coded.classes] if by_code else [(None, role)] * count
+        pairs = list(zip(rows.codes, rows.parts, strict=True))
+
+        def answers(i: int) -> list[AnswerPart]:
+            return [part for codes, parts in pairs for part in parts[codes[i]]]
+
+        count, answer_count = bulk_add_answers(
+            session, survey_id=survey_id, wave_id=wave.id, groups=groups, answers=answers
         )
     matched = {q.id for q in columns.questions.values()}
     return ImportResult(

@@ -7,8 +7,11 @@ sniffed; anything else fails with a FormsFileError saying what is wrong, in one 
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +21,8 @@ Cell = str | datetime | None
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"  # legacy .xls
 _DELIMITERS = (",", ";", "\t")
+_BLOCK = 1 << 20  # bytes read at a time while hashing and checking the encoding
+_SNIFF_BYTES = 1 << 18  # enough bytes for the 65,536 characters the delimiter is sniffed on
 
 
 class FormsFileError(Exception):
@@ -31,26 +36,6 @@ class Table:
     row_numbers: list[int]  # spreadsheet row number of each data row (header is row 1)
     encoding: str  # "xlsx", "utf-8", "utf-8-sig", "cp1251", "utf-16"
     delimiter: str
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding it was read with: BOMs first, then UTF-8, then Windows-1251."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Excel's "CSV" in a Ukrainian Windows is cp1251; it decodes nearly any byte, so the
-        # column matching later is what tells a wrong guess.
-        return data.decode("cp1251"), "cp1251"
-    except UnicodeDecodeError:
-        raise FormsFileError(
-            "cannot decode the file: expected UTF-8 or Windows-1251 text"
-        ) from None
 
 
 def _looks_binary(text: str) -> bool:
@@ -76,22 +61,6 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
-
-
-def _csv_table(data: bytes) -> Table:
-    text, encoding = decode(data)
-    if not text.strip():
-        raise FormsFileError("the file is empty")
-    if _looks_binary(text):
-        raise FormsFileError("this is not a CSV or XLSX file (binary content)")
-    delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise FormsFileError(f"broken CSV: {exc}") from None
-    cells: list[list[Cell]] = [list(r) for r in records]
-    return _table(cells, encoding, delimiter)
 
 
 def _xlsx_table(data: bytes) -> Table:
@@ -144,20 +113,119 @@ def _table(records: list[list[Cell]], encoding: str, delimiter: str) -> Table:
     return Table(header, rows, numbers, encoding, delimiter)
 
 
-def read_table(path: Path) -> tuple[Table, bytes]:
-    """The file's table and its bytes (for the duplicate-import hash)."""
+@dataclass
+class Export:
+    """A responses export opened for one pass over its rows, which are not kept in memory."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, Sequence[Cell]]]  # (spreadsheet row number, cells, header's width)
+    encoding: str
+    delimiter: str
+    digest: str  # SHA-256 of the file's bytes (the duplicate-import check)
+
+
+def _scan(path: Path) -> tuple[str, bool, bool, bytes]:
+    """(SHA-256, every byte is blank, the bytes are UTF-8, the first bytes) in one read."""
+    digest = hashlib.sha256()
+    blank, utf8 = True, True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head = b""
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+            if len(head) < _SNIFF_BYTES:
+                head += block[: _SNIFF_BYTES - len(head)]
+            blank = blank and not block.strip()
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), blank, utf8, head
+
+
+def _encoding(head: bytes, utf8: bool) -> str:
+    """BOMs first, then UTF-8 if every byte is, else Windows-1251: Excel's "CSV" in a Ukrainian
+    Windows is cp1251; it decodes nearly any byte, so the column matching later is what tells
+    a wrong guess."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return "utf-8" if utf8 else "cp1251"
+
+
+def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """The file's CSV records, decoded and parsed as they are read."""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        try:
+            yield from csv.reader(handle, delimiter=delimiter)
+        except csv.Error as exc:
+            raise FormsFileError(f"broken CSV: {exc}") from None
+        except UnicodeDecodeError:
+            raise FormsFileError(
+                "cannot decode the file: expected UTF-8 or Windows-1251 text"
+            ) from None
+
+
+def _stream(records: Iterator[list[str]]) -> tuple[list[str], Iterator[tuple[int, Sequence[Cell]]]]:
+    """Header and data rows, with the same rules as `_table`, without keeping the rows."""
+    for record in records:
+        if "".join(record).strip():
+            break
+    else:
+        raise FormsFileError("the file is empty")
+    header = [c.strip() for c in record]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise FormsFileError("the first row (the column titles) is empty")
+    width = len(header)
+
+    def rows() -> Iterator[tuple[int, Sequence[Cell]]]:
+        for number, cells in enumerate(records, start=2):
+            if not "".join(cells).strip():
+                continue
+            if len(cells) == width:
+                yield number, cells
+            else:
+                yield number, [*cells[:width], *[None] * (width - len(cells))]
+
+    return header, rows()
+
+
+def open_export(path: Path) -> Export:
+    """Open a responses export for one pass over its rows. A CSV file is read twice, never
+    whole: once for its hash and encoding, then parsed while the rows are consumed (a CSV
+    broken further down raises FormsFileError then). An XLSX file is read whole."""
     try:
-        data = path.read_bytes()
+        digest, blank, utf8, head = _scan(path)
     except OSError as exc:
         raise FormsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_bytes(data), data
-
-
-def parse_bytes(data: bytes) -> Table:
-    if not data.strip():
+    if blank:
         raise FormsFileError("the file is empty")
-    if data.startswith(_ZIP):
-        return _xlsx_table(data)
-    if data.startswith(_OLE):
+    if head.startswith(_OLE):
         raise FormsFileError("old Excel .xls is not supported: save it as .xlsx or CSV")
-    return _csv_table(data)
+    if head.startswith(_ZIP):
+        table = _xlsx_table(path.read_bytes())
+        return Export(
+            table.header,
+            iter(list(zip(table.row_numbers, table.rows, strict=True))),
+            table.encoding,
+            table.delimiter,
+            digest,
+        )
+    encoding = _encoding(head, utf8)
+    text = head.decode(encoding, errors="ignore")[:65536]
+    if not text.strip():
+        raise FormsFileError("the file is empty")
+    if _looks_binary(text):
+        raise FormsFileError("this is not a CSV or XLSX file (binary content)")
+    delimiter = sniff_delimiter(text)
+    header, rows = _stream(_csv_records(path, encoding, delimiter))
+    return Export(header, rows, encoding, delimiter, digest)

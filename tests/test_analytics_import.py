@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from datetime import datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import text
 
 from analytics import ImportFailed, build_report, import_forms
 from bot.settings import Settings
@@ -281,13 +283,13 @@ def test_all_or_nothing_when_the_write_fails_midway(
 ) -> None:
     import analytics.forms_import as forms_import
 
-    real = forms_import.bulk_add_responses
+    real = forms_import.bulk_add_answers
 
     def fail_after_writing(*args: object, **kwargs: object) -> tuple[int, int]:
         real(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(forms_import, "bulk_add_responses", fail_after_writing)
+    monkeypatch.setattr(forms_import, "bulk_add_answers", fail_after_writing)
     path = _write(tmp_path, "students.csv", _csv(STUDENT_ROWS).encode())
     with pytest.raises(RuntimeError):
         import_forms(db, options(settings), path, STUDENTS)
@@ -433,3 +435,45 @@ questions:
     with pytest.raises(ImportFailed, match="looks like survey 'pupils-quick', not 'assessment-t"):
         import_forms(db, options(settings), path, TEACHERS)
     assert import_forms(db, options(settings), path, "pupils-quick").responses == 3
+
+
+def test_stored_order_follows_random_ids_not_the_files_order(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """A file lists responses in the order people submitted; what is stored must not: every
+    table is in the order of the responses' random ids, and that order is not the file's."""
+    rows = parents_export(40)
+    text_column = len(rows[0]) - 1  # q8, the free-text question: it names the file's row
+    for i, row in enumerate(rows[1:]):
+        row[text_column] = f"рядок {i:02d}"
+    path = _write(tmp_path, "parents.csv", _csv(rows).encode())
+    result = import_forms(db, options(settings), path, PARENTS)
+    assert result.responses == 40
+    with db.read() as session:
+        stored = [r for (r,) in session.execute(text("SELECT id FROM responses"))]
+        texts = session.execute(
+            text("SELECT response_id, text FROM answers WHERE text IS NOT NULL")
+        ).all()
+    assert stored == sorted(stored)  # storage order is id order
+    by_id = dict(texts)  # type: ignore[arg-type]
+    file_rows = [int(by_id[r].removeprefix("рядок ")) for r in stored]
+    assert sorted(file_rows) == list(range(40))
+    assert file_rows != list(range(40)) and file_rows != list(range(39, -1, -1))
+
+
+def test_an_import_leaves_foreign_keys_checked_for_the_next_writer(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """The bulk write turns SQLite's per-row foreign key checks off; the connection it used
+    goes back to the pool with them on, after success and after failure."""
+    if not db.is_sqlite:
+        pytest.skip("a SQLite connection setting")
+    path = _write(tmp_path, "students.csv", _csv(STUDENT_ROWS).encode())
+    import_forms(db, options(settings), path, STUDENTS)
+    with pytest.raises(RuntimeError), db.bulk_write():
+        raise RuntimeError("disk full")
+    with contextlib.ExitStack() as stack:  # every pooled connection at once
+        for _ in range(db.engine.pool.checkedin() + 1):  # type: ignore[attr-defined]
+            session = stack.enter_context(db.read())
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert session.execute(text("PRAGMA cache_size")).scalar() == -2000
