@@ -298,3 +298,24 @@ def test_a_running_bot_stays_without_renderers_after_a_report(
     loaded = [n for n in RENDERERS if any(m == n or m.startswith(n + ".") for m in modules)]
     # Inline, the bot keeps every renderer: the probe sees them (this test can fail).
     assert loaded == ([] if mode == "child" else list(RENDERERS))
+
+
+def test_the_child_gets_its_job_on_stdin_and_no_secret(
+    db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in child that answers with what it was given: argv, environment names, job."""
+    settings = settings.model_copy(update={"reports_in_child_process": True})
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db/x")
+    echo = (
+        "import json, os, sys; job = json.loads(sys.stdin.read()); "
+        "print(json.dumps({'text': json.dumps([sys.argv, sorted(os.environ), job]), 'files': []}))"
+    )
+    monkeypatch.setattr(making, "child_command", lambda: [sys.executable, "-c", echo])
+    scope = ReportScope((SLUG,), LABEL, "7-А", now=datetime(2026, 3, 2, tzinfo=UTC))
+    argv, env, job = json.loads(make_report(db, settings, scope, tmp_path, "r").text)
+    assert argv == ["-c"]
+    assert "PATH" in env and "TELEGRAM_BOT_TOKEN" not in env and "DATABASE_URL" not in env
+    assert job["database_url"] == db.url
+    assert (job["survey_slugs"], job["wave_label"], job["class_name"]) == ([SLUG], LABEL, "7-А")
+    assert job["now"] == "2026-03-02T00:00:00+00:00"

@@ -11,7 +11,7 @@ The job goes to the child as JSON on stdin (the database URL may hold a password
 from __future__ import annotations
 
 import json
-import logging
+import os
 import subprocess
 import sys
 import threading
@@ -24,8 +24,6 @@ from bot.engine.events import OutFile
 from bot.reports.messages import RenderedReport, ReportFile, render_report
 from bot.settings import Settings
 from storage.db import Database
-
-logger = logging.getLogger(__name__)
 
 # The child's exit code for a report nobody can make (unknown wave, class, role): ReportError.
 REPORT_ERROR_EXIT = 3
@@ -113,11 +111,19 @@ def child_command() -> list[str]:
     return [sys.executable, "-m", "bot.reports.render_child"]
 
 
+def child_env() -> dict[str, str]:
+    """The bot's environment without its secrets: the child needs no messenger token, and its
+    job brings the database URL."""
+    secret = ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL")
+    return {k: v for k, v in os.environ.items() if not any(w in k.upper() for w in secret)}
+
+
 def _run_child(job: str, timeout: float) -> RenderedReport:
     try:
         done = subprocess.run(
             child_command(),
             input=job.encode(),
+            env=child_env(),
             capture_output=True,
             timeout=timeout,
             check=False,
