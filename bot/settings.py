@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     )
     criteria_max_file_mb: int = Field(default=10, ge=1, le=50)
 
+    # Reports (charts, XLSX, DOCX) are made in a child process: the bot stays light after one.
+    reports_in_child_process: bool = True
+    reports_child_timeout: int = Field(default=300, ge=1, le=3600)
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:

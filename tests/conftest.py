@@ -140,6 +140,9 @@ def clean_settings(database_url: str, data_dir: Path) -> Settings:
             quiet_hours="",
             telegram_bot_username="classpulse_test_bot",
             viber_bot_uri="classpulse-test",
+            # Reports render inline: a child process per report would slow the suite down;
+            # tests/test_report_child.py runs the child for real.
+            reports_in_child_process=False,
         )
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.channels.capabilities import LOCAL_CHANNELS, capabilities
 from bot.criteria.service import queue_criteria_reminders
 from bot.members.identity import bot_identity
-from bot.reports.messages import queue_for_leaders, render_report
+from bot.reports.making import ReportScope, make_report
+from bot.reports.messages import queue_for_leaders
 from bot.settings import Settings
 from bot.surveys.admin import WaveError, close_wave, open_wave, reminder_reply
 from bot.texts import t
@@ -100,29 +101,19 @@ def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int
 # ---------------------------------------------------------------- reports
 def send_final_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
     """Queue a wave's report (summary, chart, XLSX, DOCX) to the directors and admins."""
-    from analytics import AnalyticsOptions, ReportError, build_report  # lazily
+    from analytics import ReportError  # lazily
 
     with db.read() as session:
         wave = waves.get_wave(session, wave_id)
     if wave is None:
         return 0
+    scope = ReportScope((wave.slug,), wave.label, now=now)
+    stem = f"final-{wave.slug}-{wave.label}"
     try:
-        report = build_report(
-            db,
-            AnalyticsOptions(
-                school_name=settings.school_name,
-                tz=settings.tz,
-                min_group_size=settings.min_group_size,
-            ),
-            [wave.slug],
-            wave_label=wave.label,
-            now=now,
-        )
+        rendered = make_report(db, settings, scope, _reports_dir(settings, now), stem)
     except ReportError as exc:
         logger.warning("no final report for wave %s: %s", wave_id, exc)
         return 0
-    stem = f"final-{wave.slug}-{wave.label}"
-    rendered = render_report(report, _reports_dir(settings, now), stem)
     return queue_for_leaders(
         db,
         settings,
@@ -138,23 +129,16 @@ def send_final_report(db: Database, settings: Settings, wave_id: int, now: datet
 
 def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:
     """Queue the digest of every survey's open (else latest) wave; once per local day."""
-    from analytics import AnalyticsOptions, ReportError, build_report
+    from analytics import ReportError
 
     try:
-        report = build_report(
-            db,
-            AnalyticsOptions(
-                school_name=settings.school_name,
-                tz=settings.tz,
-                min_group_size=settings.min_group_size,
-            ),
-            now=now,
+        rendered = make_report(
+            db, settings, ReportScope(now=now), _reports_dir(settings, now), "digest"
         )
     except ReportError as exc:
         logger.info("no digest: %s", exc)
         return 0
     day = now.astimezone(settings.tz).date()
-    rendered = render_report(report, _reports_dir(settings, now), "digest")
     with db.read() as session:
         usage = usage_report(session, settings, now)
     if usage.month_session or usage.month_initiated:

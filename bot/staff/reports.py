@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from bot.channels.capabilities import capabilities
 from bot.engine.events import Reply
-from bot.reports.messages import RenderedReport, render_report, report_messages, with_links
+from bot.reports.making import ReportScope, make_report
+from bot.reports.messages import RenderedReport, report_messages, with_links
 from bot.settings import Settings
 from bot.texts import t
 from storage.db import Database
@@ -30,7 +31,7 @@ def run_report_request(
 ) -> list[Reply]:
     """Render one requested report. Outbox channels get it queued (and [] back); local
     channels (console, tests) get the replies back."""
-    from analytics import AnalyticsOptions, ReportError, build_report  # lazily
+    from analytics import ReportError  # lazily
 
     with db.read() as session:
         request = staff.get_report_request(session, request_id)
@@ -48,24 +49,19 @@ def run_report_request(
     if wave is None:
         replies = [Reply(t(lang, "stale_button"))]
     else:
+        out_dir = settings.data_dir / "reports" / "requested"
+        stem = f"report-{request_id}-{wave.slug}-{wave.label}"
+        if class_name:
+            stem += f"-{request.class_id}"
+        scope = ReportScope((wave.slug,), wave.label, class_name, now=now)
         try:
-            report = build_report(
-                db,
-                AnalyticsOptions(settings.school_name, settings.tz, settings.min_group_size),
-                [wave.slug],
-                wave_label=wave.label,
-                class_name=class_name,
-                now=now,
-            )
+            # A failed or timed-out render raises: the job tells the director, the request
+            # stays pending and `finish_pending_reports` tries again.
+            rendered = make_report(db, settings, scope, out_dir, stem)
         except ReportError as exc:
             logger.info("report request %d: %s", request_id, exc)
             replies = [Reply(t(lang, "st_report_empty", title=wave.title, label=wave.label))]
         else:
-            out_dir = settings.data_dir / "reports" / "requested"
-            stem = f"report-{request_id}-{wave.slug}-{wave.label}"
-            if class_name:
-                stem += f"-{request.class_id}"
-            rendered = render_report(report, out_dir, stem)
             intro = t(
                 lang,
                 "st_report_intro",

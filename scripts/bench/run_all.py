@@ -30,6 +30,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("viber_broadcast", [], ["--subscribers", "2000"]),
     ("analytics", [], ["--quick"]),
     ("multi_process", [], ["--recipients", "600", "--processes", "1", "2"]),
+    ("report_child", [], ["--answers", "2000", "--runs", "1"]),
 ]
 
 

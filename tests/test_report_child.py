@@ -1,0 +1,321 @@
+"""Reports made in a child process (REPORTS_IN_CHILD_PROCESS, bot/reports/making.py): the
+director gets the same files as from the inline render, the running bot never loads the
+renderers, and a child that fails or hangs tells the director and loses no request.
+
+The other tests render inline (tests/conftest.py clean_settings): these run the child for real."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.reports import making
+from bot.reports.making import ReportChildFailed, ReportScope, make_report
+from bot.settings import Settings
+from bot.staff.reports import finish_pending_reports, run_report_request
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.repositories import invites, people, responses, staff, waves
+from tests.fake_telegram import FakeTelegram
+from tests.school import SchoolBuilder
+from tests.telegram_harness import running_bot, seed_school
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRECTOR, PARENT = 3003, 1001
+SLUG, LABEL = "assessment-parents", "2026-03"
+RENDERERS = ("matplotlib", "openpyxl", "docx")
+
+
+def submit(db: Database, wave_id: int, person_id: int) -> None:
+    with db.write() as session:
+        wave = waves.get_wave(session, wave_id)
+        assert wave is not None
+        assert responses.submit(
+            session,
+            survey_id=wave.survey_id,
+            wave_id=wave_id,
+            person_id=person_id,
+            class_id=wave.class_ids[0],
+            role="parent",
+            answers={"q1": 0, "q2": 1},
+        )
+
+
+@dataclass
+class Asked:
+    """What the director saw after /report, and the files the outbox sent."""
+
+    texts: list[str]
+    files: list[dict[str, Any]]
+
+
+def ask_for_a_report(db: Database, settings: Settings, now: datetime) -> Asked:
+    """The director's /report through real PTB and the real chat service, at `now`."""
+    data = seed_school(db, settings)
+    with db.write() as session:
+        director_code = invites.create_invite(session, None, "director", now).code
+
+    async def scenario() -> list[str]:
+        fake = FakeTelegram()
+        async with running_bot(fake, settings, db) as bot:
+            bot.service.background = lambda task: task()  # settle() then covers the report
+            for chat, code in ((DIRECTOR, director_code), (PARENT, data.parent_code)):
+                fake.push_text(chat, f"/start {code}")
+                await bot.settle()
+                fake.press(chat, "Погоджуюсь")
+                await bot.settle()
+            with db.read() as session:
+                parent = people.person_for_identity(session, "telegram", str(PARENT))
+            assert parent is not None
+            submit(db, data.wave_id, parent.id)
+            bot.service.clock = lambda: now  # the report's date, to compare with inline
+            fake.push_text(DIRECTOR, "/report")
+            await bot.settle()
+            fake.press(DIRECTOR, "остання")
+            await bot.settle()
+            return [s.text for s in fake.view(DIRECTOR)]
+
+    texts = asyncio.run(scenario())
+    with db.read() as session:
+        payloads = session.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+        ).all()
+    return Asked(texts, [p["reply"]["file"] for p in payloads if p["reply"].get("file")])
+
+
+def xlsx_cells(path: Path) -> list[tuple[str, list[tuple[object, ...]]]]:
+    book = load_workbook(io.BytesIO(path.read_bytes()))
+    return [(sheet.title, list(sheet.iter_rows(values_only=True))) for sheet in book.worksheets]
+
+
+def docx_text(path: Path) -> list[str]:
+    doc = Document(io.BytesIO(path.read_bytes()))
+    cells = [c.text for table in doc.tables for row in table.rows for c in row.cells]
+    return [p.text for p in doc.paragraphs] + cells
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head.startswith(b"\x89PNG\r\n\x1a\n")
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_a_report_from_the_child_is_the_inline_report(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"min_group_size": 1})
+    child = settings.model_copy(update={"reports_in_child_process": True})
+    now = datetime.now(UTC)
+    asked = ask_for_a_report(db, child, now)
+
+    assert [Path(f["path"]).suffix for f in asked.files] == [".png", ".xlsx", ".docx"]
+    inline = make_report(db, settings, ReportScope((SLUG,), LABEL, now=now), tmp_path, "inline")
+    assert inline.text in "\n".join(asked.texts)  # the summary the director read, to the byte
+    assert len(inline.files) == 3
+    made = [Path(f["path"]) for f in asked.files]
+    ref = [Path(f.file.path) for f in inline.files]
+    assert png_size(made[0]) == png_size(ref[0])
+    assert xlsx_cells(made[1]) == xlsx_cells(ref[1])
+    assert docx_text(made[2]) == docx_text(ref[2])
+    assert any("Анкета для батьків" in line for line in docx_text(made[2]))
+    # Private files in a private folder, as the inline render leaves them.
+    assert [p.stat().st_mode & 0o777 for p in made] == [p.stat().st_mode & 0o777 for p in ref]
+    assert made[0].parent.stat().st_mode & 0o777 == ref[0].parent.stat().st_mode & 0o777
+
+
+def test_a_failed_child_tells_the_director_and_the_request_is_made_later(
+    db: Database, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"min_group_size": 1, "reports_in_child_process": True})
+    blocked = settings.data_dir / "reports" / "requested"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("not a folder")  # the child cannot write the files: it fails
+    now = datetime.now(UTC)
+    asked = ask_for_a_report(db, settings, now)
+
+    assert "Вибачте, сталася помилка" in asked.texts[-1]
+    assert asked.files == []
+    with db.read() as session:
+        pending = staff.pending_report_requests(session, before=now + timedelta(days=1))
+    assert len(pending) == 1  # not lost: the scheduler's catch-up makes it
+
+    blocked.unlink()
+    assert finish_pending_reports(db, settings, now + timedelta(minutes=10)) == 1
+    with db.read() as session:
+        assert staff.pending_report_requests(session, before=now + timedelta(days=1)) == []
+        files = [
+            p["reply"]["file"]["name"]
+            for p in session.scalars(
+                select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+            )
+            if p["reply"].get("file")
+        ]
+    assert [Path(name).suffix for name in files] == [".png", ".xlsx", ".docx"]
+
+
+def seed_a_request(db: Database, settings: Settings, now: datetime) -> int:
+    """A school with one answer and the director's stored /report, not yet made."""
+    builder = SchoolBuilder.create(db, settings, ("7-А",))
+    wave_id = builder.wave(SLUG, now - timedelta(days=1), label=LABEL)
+    submit(db, wave_id, builder.person("Батько", "parent", "7-А", ("telegram", str(PARENT))))
+    director = builder.person("Директорка", "director", None, ("telegram", str(DIRECTOR)))
+    with db.write() as session:
+        return staff.add_report_request(
+            session,
+            person_id=director,
+            channel="telegram",
+            external_id=str(DIRECTOR),
+            language="uk",
+            wave_id=wave_id,
+            class_id=None,
+            now=now,
+        )
+
+
+def test_a_hung_child_is_stopped_and_the_request_stays(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(
+        update={"min_group_size": 1, "reports_in_child_process": True, "reports_child_timeout": 1}
+    )
+    now = datetime.now(UTC)
+    request_id = seed_a_request(db, settings, now)
+    hung = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(making, "child_command", lambda: hung)
+    with pytest.raises(ReportChildFailed, match="timed out after 1 s"):
+        run_report_request(db, settings, request_id, now)
+    with db.read() as session:
+        assert staff.pending_report_requests(session, before=now + timedelta(days=1)) == [
+            request_id
+        ]
+
+
+# `classpulse run` as bot/app.py composes it, against the fake Bot API; once it is sending,
+# the director's stored /report is made in the bot's worker thread as the chat would.
+PROBE = """
+import asyncio, json, sys
+from datetime import datetime
+from pathlib import Path
+
+from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram_server import FakeTelegramServer
+
+from bot.context import AppContext
+from bot.settings import load_settings
+from bot.staff.reports import run_report_request
+
+url, data_dir, request_id, now, in_child = sys.argv[1:6]
+fake = FakeTelegram()
+loaded = []
+
+
+class Probe:
+    name = "probe"
+    transports = {}
+    routes = []
+
+    def __init__(self, rt, stop):
+        self.rt, self.stop_event = rt, stop
+
+    async def start(self):
+        self.task = asyncio.create_task(self.look())
+
+    async def look(self):
+        while self.rt.sender is None:
+            await asyncio.sleep(0.01)
+        try:
+            when = datetime.fromisoformat(now)
+            await asyncio.to_thread(run_report_request, app.db, settings, int(request_id), when)
+            loaded.extend(sys.modules)
+        finally:  # a failed report must stop the bot too, not hang the test
+            self.stop_event.set()
+
+    async def stop(self):
+        await self.task
+
+
+with FakeTelegramServer(fake) as server:
+    settings = load_settings(
+        _env_file=None, database_url=url, data_dir=Path(data_dir), quiet_hours="",
+        telegram_bot_token=fake.token, telegram_api_base_url=server.base_url,
+        min_group_size=1, reports_in_child_process=in_child == "child",
+    )
+    app = AppContext(settings=settings)
+    app.migrate()
+    from bot import app as composition
+    from bot.runtime import serve
+
+    async def main():
+        stop = asyncio.Event()
+        factories = (*composition.COMPONENTS, lambda rt: Probe(rt, stop))
+        await serve(app, factories, stop, service=composition.chat_service(app))
+
+    asyncio.run(main())
+print(json.dumps(sorted(loaded)))
+"""
+
+
+@pytest.mark.sqlite_only  # the probe's expectations are those of test_run_imports.py
+@pytest.mark.parametrize("mode", ["child", "inline"])
+def test_a_running_bot_stays_without_renderers_after_a_report(
+    db: Database, db_url: str, settings: Settings, tmp_path: Path, mode: str
+) -> None:
+    now = datetime.now(UTC)
+    request_id = seed_a_request(db, settings, now)
+    args = [db_url, str(tmp_path / "data"), str(request_id), now.isoformat(), mode]
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    modules = set(json.loads(out.stdout.splitlines()[-1]))
+    with db.read() as session:
+        assert staff.pending_report_requests(session, before=now + timedelta(days=1)) == []
+        files = [
+            Path(p["reply"]["file"]["path"])
+            for p in session.scalars(
+                select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+            )
+            if p["reply"].get("file")
+        ]
+    assert [p.suffix for p in files] == [".png", ".xlsx", ".docx"]
+    assert all(p.stat().st_size > 0 for p in files)
+    loaded = [n for n in RENDERERS if any(m == n or m.startswith(n + ".") for m in modules)]
+    # Inline, the bot keeps every renderer: the probe sees them (this test can fail).
+    assert loaded == ([] if mode == "child" else list(RENDERERS))
+
+
+def test_the_child_gets_its_job_on_stdin_and_no_secret(
+    db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in child that answers with what it was given: argv, environment names, job."""
+    settings = settings.model_copy(update={"reports_in_child_process": True})
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db/x")
+    echo = (
+        "import json, os, sys; job = json.loads(sys.stdin.read()); "
+        "print(json.dumps({'text': json.dumps([sys.argv, sorted(os.environ), job]), 'files': []}))"
+    )
+    monkeypatch.setattr(making, "child_command", lambda: [sys.executable, "-c", echo])
+    scope = ReportScope((SLUG,), LABEL, "7-А", now=datetime(2026, 3, 2, tzinfo=UTC))
+    argv, env, job = json.loads(make_report(db, settings, scope, tmp_path, "r").text)
+    assert argv == ["-c"]
+    assert "PATH" in env and "TELEGRAM_BOT_TOKEN" not in env and "DATABASE_URL" not in env
+    assert job["database_url"] == db.url
+    assert (job["survey_slugs"], job["wave_label"], job["class_name"]) == ([SLUG], LABEL, "7-А")
+    assert job["now"] == "2026-03-02T00:00:00+00:00"
