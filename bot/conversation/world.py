@@ -79,7 +79,7 @@ class DbWorld:
 
     def survey(self, survey_id: int) -> SurveyDef:
         if survey_id not in self._surveys:
-            self._surveys[survey_id] = surveys.survey_def(self.session, survey_id)
+            self._surveys[survey_id] = surveys.survey_def_cached(self.session, survey_id)
         return self._surveys[survey_id]
 
     def draft(self, wave_id: int) -> DraftInfo | None:

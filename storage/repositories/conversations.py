@@ -5,21 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Conversation, ProcessedEvent
 
+# The per-event statements, built once (building one costs more than SQLite running it).
+_LOAD_STATE = (
+    select(Conversation.state)
+    .where(
+        Conversation.channel == bindparam("b_channel"),
+        Conversation.external_id == bindparam("b_chat"),
+    )
+    .with_for_update()
+)
+# No Conversation object is ever loaded into a session (only this module writes the table, by
+# statements): nothing in a session to keep in step with an UPDATE.
+_UPDATE_STATE = (
+    update(Conversation)
+    .where(
+        Conversation.channel == bindparam("b_channel"),
+        Conversation.external_id == bindparam("b_chat"),
+    )
+    .values(state=bindparam("new_state"), updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
 
 def load_state(session: Session, channel: str, external_id: str) -> dict[str, Any]:
     """The stored state, its row locked until commit (PostgreSQL; SQLite locks the file)."""
-    row = session.scalars(
-        select(Conversation)
-        .where(Conversation.channel == channel, Conversation.external_id == external_id)
-        .with_for_update()
-    ).first()
-    return dict(row.state) if row else {}
+    state = session.scalar(_LOAD_STATE, {"b_channel": channel, "b_chat": external_id})
+    return dict(state) if state else {}
 
 
 # The state of a chat that is nowhere (idle, nothing chosen): not worth a row with its chat id.
@@ -29,20 +46,23 @@ EMPTY_STATE: dict[str, Any] = {"mode": "idle", "lang": "", "data": {}}
 def save_state(
     session: Session, channel: str, external_id: str, state: dict[str, Any], now: datetime
 ) -> None:
-    """Store a chat's state; the empty state is stored as no row at all (after `/forget`)."""
-    where = (Conversation.channel == channel, Conversation.external_id == external_id)
+    """Store a chat's state; the empty state is stored as no row at all (after `/forget`).
+    One UPDATE on every event but a chat's first (then an INSERT)."""
     if state == EMPTY_STATE:
-        session.execute(delete(Conversation).where(*where))
+        session.execute(
+            delete(Conversation).where(
+                Conversation.channel == channel, Conversation.external_id == external_id
+            )
+        )
         return
-    row = session.scalars(select(Conversation).where(*where)).first()
-    if row is None:
+    result = session.execute(
+        _UPDATE_STATE, {"b_channel": channel, "b_chat": external_id, "new_state": state, "now": now}
+    )
+    if not getattr(result, "rowcount", 0):
         session.add(
             Conversation(channel=channel, external_id=external_id, state=state, updated_at=now)
         )
-    else:
-        row.state = state
-        row.updated_at = now
-    session.flush()
+        session.flush()
 
 
 def remember_shown(
