@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, case, cast, delete, func, insert, literal, null, select, update
+from sqlalchemy import (
+    JSON,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -32,6 +45,12 @@ class NewMessage:
     sensitive: bool = False
 
 
+_EXISTING_KEYS = select(OutboxMessage.idempotency_key).where(
+    OutboxMessage.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_INSERT = insert(OutboxMessage.metadata.tables[OutboxMessage.__tablename__])
+
+
 def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) -> int:
     """Insert messages whose idempotency key is new, in one statement. Returns how many."""
     if not messages:
@@ -39,13 +58,7 @@ def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) ->
     keys = [m.idempotency_key for m in messages]
     existing: set[str] = set()
     for start in range(0, len(keys), 500):
-        existing.update(
-            session.scalars(
-                select(OutboxMessage.idempotency_key).where(
-                    OutboxMessage.idempotency_key.in_(keys[start : start + 500])
-                )
-            )
-        )
+        existing.update(session.scalars(_EXISTING_KEYS, {"keys": keys[start : start + 500]}))
     rows = []
     for m in messages:
         if m.idempotency_key in existing:
@@ -69,7 +82,9 @@ def enqueue_many(session: Session, messages: list[NewMessage], now: datetime) ->
             }
         )
     if rows:
-        session.execute(insert(OutboxMessage), rows)
+        # The table, not the ORM entity: a plain executemany, without the ORM's bulk machinery
+        # (most of an event's cost when every reply went through it).
+        session.execute(_INSERT, rows)
     return len(rows)
 
 
