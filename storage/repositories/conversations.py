@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Conversation, ProcessedEvent
@@ -65,37 +66,56 @@ def save_state(
         session.flush()
 
 
+_REMEMBER_SHOWN = (
+    update(Conversation)
+    .where(
+        Conversation.channel == bindparam("b_channel"),
+        Conversation.external_id == bindparam("b_chat"),
+    )
+    .values(shown=bindparam("b_shown"))
+    .execution_options(synchronize_session=False)
+)
+_SHOWN = select(Conversation.shown).where(
+    Conversation.channel == bindparam("b_channel"), Conversation.external_id == bindparam("b_chat")
+)
+
+
 def remember_shown(
     session: Session, channel: str, external_id: str, position: str, message_id: str
 ) -> None:
     """The message `message_id` now shows `position` in this chat (no row: nothing to do)."""
     session.execute(
-        update(Conversation)
-        .where(Conversation.channel == channel, Conversation.external_id == external_id)
-        .values(shown=f"{position}|{message_id}"[:120])
+        _REMEMBER_SHOWN,
+        {"b_channel": channel, "b_chat": external_id, "b_shown": f"{position}|{message_id}"[:120]},
     )
 
 
 def shown_message(session: Session, channel: str, external_id: str, position: str) -> str:
     """The platform id of the message showing `position` in this chat, or ""."""
-    shown = session.scalar(
-        select(Conversation.shown).where(
-            Conversation.channel == channel, Conversation.external_id == external_id
-        )
-    )
+    shown = session.scalar(_SHOWN, {"b_channel": channel, "b_chat": external_id})
     at, _, message_id = (shown or "").partition("|")
     return message_id if at == position else ""
 
 
+# An update seen before is a conflict on (channel, event_key): skipped without an error, so no
+# savepoint is needed (PostgreSQL would otherwise abort the event's transaction).
+_SEEN = {
+    name: dialect_insert(ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__])
+    .values(
+        channel=bindparam("b_channel"), event_key=bindparam("b_key"), seen_at=bindparam("b_now")
+    )
+    .on_conflict_do_nothing()
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+
+
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
     """Record an inbound delivery id; False if it was seen before (a duplicate)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(channel=channel, event_key=event_key[:128], seen_at=now))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    result = session.execute(
+        _SEEN[session.get_bind().dialect.name],
+        {"b_channel": channel, "b_key": event_key[:128], "b_now": now},
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def prune_processed(session: Session, before: datetime) -> None:
