@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,14 @@ class Database:
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of this process take turns on a lock, and
+        # the next one starts the moment the last commits; left to SQLite's busy handler they
+        # would poll the file lock, sleeping up to 100 ms between tries (a press waited behind
+        # others for that long). Other processes still meet at the busy timeout. Re-entrant, so
+        # a nested write in one thread behaves as before (SQLite's busy timeout).
+        self._writer: contextlib.AbstractContextManager[object] = (
+            threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -86,7 +95,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction that commits on success; on SQLite it starts as BEGIN IMMEDIATE."""
-        with self._sessions() as session:
+        with self._writer, self._sessions() as session:
             session.connection(execution_options={"immediate": True})
             try:
                 yield session
