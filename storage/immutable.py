@@ -42,7 +42,7 @@ def remembered(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     """The value stored under `key` for this session's database, loaded once by `load()`."""
     store = _store(session)
     try:
-        return store[key]  # type: ignore[no-any-return]
+        return store[key]
     except KeyError:
         pass
     value = load()

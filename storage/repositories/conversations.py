@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from storage.models import Conversation, ProcessedEvent
 
 # The per-event statements, built once (building one costs more than SQLite running it).
-_LOAD_STATE = (
-    select(Conversation.state)
+_LOAD_CHAT = (
+    select(Conversation.state, Conversation.shown)
     .where(
         Conversation.channel == bindparam("b_channel"),
         Conversation.external_id == bindparam("b_chat"),
@@ -34,10 +34,18 @@ _UPDATE_STATE = (
 )
 
 
+def load_chat(session: Session, channel: str, external_id: str) -> tuple[dict[str, Any], str]:
+    """The stored state and what the chat's last question message shows (`shown_in`), its
+    row locked until commit (PostgreSQL; SQLite locks the file). One read per event."""
+    row = session.execute(_LOAD_CHAT, {"b_channel": channel, "b_chat": external_id}).first()
+    if row is None:
+        return {}, ""
+    return (dict(row[0]) if row[0] else {}), row[1] or ""
+
+
 def load_state(session: Session, channel: str, external_id: str) -> dict[str, Any]:
-    """The stored state, its row locked until commit (PostgreSQL; SQLite locks the file)."""
-    state = session.scalar(_LOAD_STATE, {"b_channel": channel, "b_chat": external_id})
-    return dict(state) if state else {}
+    """The stored state, its row locked until commit."""
+    return load_chat(session, channel, external_id)[0]
 
 
 # The state of a chat that is nowhere (idle, nothing chosen): not worth a row with its chat id.
@@ -93,7 +101,12 @@ def remember_shown(
 def shown_message(session: Session, channel: str, external_id: str, position: str) -> str:
     """The platform id of the message showing `position` in this chat, or ""."""
     shown = session.scalar(_SHOWN, {"b_channel": channel, "b_chat": external_id})
-    at, _, message_id = (shown or "").partition("|")
+    return shown_in(shown or "", position)
+
+
+def shown_in(shown: str, position: str) -> str:
+    """The platform message id in a chat's `shown` value if it shows `position`, or ""."""
+    at, _, message_id = shown.partition("|")
     return message_id if at == position else ""
 
 
