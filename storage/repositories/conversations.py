@@ -111,24 +111,29 @@ def shown_in(shown: str, position: str) -> str:
 
 
 # An update seen before is a conflict on (channel, event_key): skipped without an error, so no
-# savepoint is needed (PostgreSQL would otherwise abort the event's transaction).
-_SEEN = {
-    name: dialect_insert(ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__])
-    .values(
-        channel=bindparam("b_channel"), event_key=bindparam("b_key"), seen_at=bindparam("b_now")
-    )
-    .on_conflict_do_nothing()
-    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+# savepoint is needed (PostgreSQL would otherwise abort the event's transaction). SQLite's
+# rowcount says whether the row went in; on PostgreSQL the returned id does.
+_PROCESSED = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
+_SEEN_VALUES: dict[str, Any] = {
+    "channel": bindparam("b_channel"),
+    "event_key": bindparam("b_key"),
+    "seen_at": bindparam("b_now"),
 }
+_SEEN_SQLITE = sqlite_insert(_PROCESSED).values(_SEEN_VALUES).on_conflict_do_nothing()
+_SEEN_POSTGRESQL = (
+    postgresql_insert(_PROCESSED)
+    .values(_SEEN_VALUES)
+    .on_conflict_do_nothing()
+    .returning(_PROCESSED.c.id)
+)
 
 
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
     """Record an inbound delivery id; False if it was seen before (a duplicate)."""
-    result = session.execute(
-        _SEEN[session.get_bind().dialect.name],
-        {"b_channel": channel, "b_key": event_key[:128], "b_now": now},
-    )
-    return bool(getattr(result, "rowcount", 0))
+    params = {"b_channel": channel, "b_key": event_key[:128], "b_now": now}
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(_SEEN_POSTGRESQL, params).first() is not None
+    return bool(getattr(session.execute(_SEEN_SQLITE, params), "rowcount", 0))
 
 
 def prune_processed(session: Session, before: datetime) -> None:
