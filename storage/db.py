@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +57,26 @@ def _private_sqlite_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+class _WriterTurn:
+    """The turn of one write transaction among this process's threads (SQLite).
+
+    Re-entrant, so a nested write in one thread behaves as it did without it (SQLite's busy
+    timeout), and bounded by the same timeout, so a turn never held ends in the same
+    "database is locked" error SQLite would raise, never in a hang."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> object:
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            locked = sqlite3.OperationalError("database is locked")
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, locked)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
 class Database:
     """Owns the engine; hands out read sessions and write (immediate) transactions."""
 
@@ -74,6 +96,13 @@ class Database:
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of this process take turns on a lock, and
+        # the next one starts the moment the last commits; left to SQLite's busy handler they
+        # would poll the file lock, sleeping up to 100 ms between tries (a press waited behind
+        # others for that long). Other processes still meet at the busy timeout.
+        self._writer: contextlib.AbstractContextManager[object] = (
+            _WriterTurn() if self.is_sqlite else contextlib.nullcontext()
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -87,7 +116,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction that commits on success; on SQLite it starts as BEGIN IMMEDIATE."""
-        with self._sessions() as session:
+        with self._writer, self._sessions() as session:
             session.connection(execution_options={"immediate": True})
             try:
                 yield session

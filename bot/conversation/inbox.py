@@ -4,9 +4,10 @@ A channel adapter calls `await inbox.store([...])` and only then confirms the up
 platform (Telegram: the next getUpdates offset; a webhook: HTTP 200). `inbox.run(stop)` claims
 stored updates (storage/repositories/inbox.py) and calls the adapter's handler for each: one
 update of a chat at a time, in arrival order; different chats concurrently, across every process
-on the database. A processed update is deleted. After a crash the claims run out and another
-worker (or the restarted one) processes them again; the chat service recognises an update it
-already processed (`conversations.first_delivery`), so nobody gets a second answer.
+on the database. A processed update is deleted, in the transaction of the worker's next claim.
+After a crash the claims run out and another worker (or the restarted one) processes them
+again; the chat service recognises an update it already processed
+(`conversations.first_delivery`), so nobody gets a second answer.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Inbox:
         self._passes = 0  # claim passes started
         self._idle_pass = 0  # the last pass that found nothing and had nothing in flight
         self._changed = asyncio.Condition()
+        self._finished: list[int] = []  # processed, to be deleted by the next claim pass
 
     # ------------------------------------------------------------ the adapter's side
     async def store(self, updates: list[NewUpdate]) -> int:
@@ -91,14 +93,16 @@ class Inbox:
                 # finished during it may have made its chat's next update claimable.
                 busy_before = bool(self._tasks)
                 free = self.concurrency - len(self._tasks)
-                if free > 0:
+                # What finished since the last pass is deleted in this pass's transaction: one
+                # transaction per update less, and the chat's next update is claimable in it.
+                done, self._finished = self._finished, []
+                if free > 0 or done:
                     try:
                         rows = await self._db(
-                            lambda s, n=free: repo.claim(  # type: ignore[misc]
-                                s, self.channel, self.clock(), self.lease, n
-                            )
+                            lambda s, n=free, d=done: self._finish_and_claim(s, d, n)  # type: ignore[misc]
                         )
                     except Exception:
+                        self._finished = done + self._finished
                         logger.exception("inbox %s: claiming failed", self.channel)
                 for row in rows:
                     task = asyncio.create_task(self._process(row))
@@ -112,6 +116,12 @@ class Inbox:
                     await self._idle(stop)
         finally:
             await self._shutdown()
+
+    def _finish_and_claim(self, session: Any, done: list[int], free: int) -> list[StoredUpdate]:
+        repo.finish_many(session, done)
+        if free <= 0:
+            return []
+        return repo.claim(session, self.channel, self.clock(), self.lease, free)
 
     async def drained(self) -> None:
         """Until a claim pass that starts now finds nothing to do (tests)."""
@@ -135,7 +145,7 @@ class Inbox:
             logger.error(
                 "inbox %s: update %s dropped after %d attempts", self.channel, row.id, row.attempts
             )
-        await self._db(lambda s: repo.finish(s, row.id))
+        self._finished.append(row.id)  # deleted by the next claim pass (`_done` wakes it)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
@@ -153,16 +163,23 @@ class Inbox:
             self._wake.clear()
 
     async def _shutdown(self) -> None:
-        """Let updates in progress finish (bounded); give the others' claims back."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(list(self._tasks), timeout=STOP_GRACE)
-        unfinished = [self._tasks[t] for t in pending if t in self._tasks]
-        for task in pending:
-            task.cancel()
-        if unfinished:
+        """Let updates in progress finish (bounded); delete the processed ones; give the
+        others' claims back."""
+        unfinished: list[StoredUpdate] = []
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=STOP_GRACE)
+            unfinished = [self._tasks[t] for t in pending if t in self._tasks]
+            for task in pending:
+                task.cancel()
+        done, self._finished = self._finished, []
+        if done or unfinished:
+
+            def finish_and_release(session: Any) -> None:
+                repo.finish_many(session, done)
+                repo.release(session, [r.id for r in unfinished])
+
             with contextlib.suppress(Exception):
-                await self._db(lambda s: repo.release(s, [r.id for r in unfinished]))
+                await self._db(finish_and_release)
 
     async def _db(self, work: Callable[[Any], T]) -> T:
         def run() -> T:

@@ -190,7 +190,9 @@ class ChatService:
         )
 
     # ------------------------------------------------------------ internals
-    def _world(self, session: Session, event: IncomingEvent, now: datetime) -> DbWorld:
+    def _world(
+        self, session: Session, event: IncomingEvent, now: datetime, shown: str | None = None
+    ) -> DbWorld:
         return DbWorld(
             session,
             event.channel,
@@ -206,6 +208,7 @@ class ChatService:
             min_group_size=self.settings.min_group_size,
             tz=self.settings.tz,
             settings=self.settings,
+            shown=shown,
         )
 
     def _handle(
@@ -236,8 +239,9 @@ class ChatService:
             return Handled([])
         if self.opens_sessions and event.kind in USER_KINDS:
             subscriber_wrote(session, event.channel, event.user_id, now)
-        state = State.from_json(conversations.load_state(session, event.channel, event.user_id))
-        world = self._world(session, event, now)
+        stored, shown = conversations.load_chat(session, event.channel, event.user_id)
+        state = State.from_json(stored)
+        world = self._world(session, event, now, shown)
         result = engine.step(state, event, world, self.routes)
         # Replies that show answers (or confirm an erasure) are scrubbed once sent.
         sensitive = private_replies(state, result)
@@ -262,7 +266,7 @@ class ChatService:
                 IncomingEvent(
                     event.channel, event.user_id, EventKind.COMMAND, command=result.follow_up
                 ),
-                self._world(session, event, now),
+                self._world(session, event, now, shown),
                 self.routes,
             )
             replies += follow.replies

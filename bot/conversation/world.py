@@ -34,6 +34,7 @@ class DbWorld:
         min_group_size: int = 5,
         tz: tzinfo = UTC,
         settings: Settings | None = None,
+        shown: str | None = None,
     ) -> None:
         self.session = session
         self.channel = channel
@@ -45,6 +46,7 @@ class DbWorld:
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}
         self._open_waves: list[OpenWave] | None = None
+        self._shown = shown  # the conversation row's `shown`, if the caller read it already
         self.criteria = DbCriteriaView(
             session, channel, external_id, self.person, criteria_config, settings, now
         )
@@ -79,7 +81,7 @@ class DbWorld:
 
     def survey(self, survey_id: int) -> SurveyDef:
         if survey_id not in self._surveys:
-            self._surveys[survey_id] = surveys.survey_def(self.session, survey_id)
+            self._surveys[survey_id] = surveys.survey_def_cached(self.session, survey_id)
         return self._surveys[survey_id]
 
     def draft(self, wave_id: int) -> DraftInfo | None:
@@ -96,5 +98,10 @@ class DbWorld:
         make_ref = capabilities(self.channel).sent_ref
         if make_ref is None:
             return ""
-        found = conversations.shown_message(self.session, self.channel, self.external_id, position)
+        if self._shown is not None:
+            found = conversations.shown_in(self._shown, position)
+        else:
+            found = conversations.shown_message(
+                self.session, self.channel, self.external_id, position
+            )
         return make_ref(self.external_id, found) if found else ""

@@ -111,6 +111,12 @@ def finish(session: Session, update_id: int) -> None:
     session.execute(delete(InboxUpdate).where(InboxUpdate.id == update_id))
 
 
+def finish_many(session: Session, update_ids: list[int]) -> None:
+    """`finish` for several updates at once (the worker's next claim pass)."""
+    if update_ids:
+        session.execute(delete(InboxUpdate).where(InboxUpdate.id.in_(update_ids)))
+
+
 def retry_at(session: Session, update_id: int, when: datetime) -> None:
     """Processing failed: the chat waits, and the update is taken again at `when`."""
     session.execute(

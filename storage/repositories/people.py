@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Text, cast, delete, select, update
+from sqlalchemy import Text, bindparam, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -30,30 +30,42 @@ from storage.records import STAFF_ROLES, MembershipInfo, PersonInfo, Recipient
 from storage.repositories.criteria import RELAY_KEY_PREFIX
 from storage.repositories.outbox import FINISHED, SCRUBBED, finished
 
+_PERSON_BY_IDENTITY = (
+    select(Person.id, Person.display_name, Person.language)
+    .join(Identity, Identity.person_id == Person.id)
+    .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("external"))
+)
+_MEMBERSHIPS = (
+    select(Membership.class_id, SchoolClass.name, Membership.role)
+    .outerjoin(SchoolClass, SchoolClass.id == Membership.class_id)
+    .where(Membership.person_id == bindparam("person_id"))
+    .order_by(SchoolClass.name, Membership.role)
+)
+
 
 def person_for_identity(session: Session, channel: str, external_id: str) -> PersonInfo | None:
-    person_id = session.scalar(
-        select(Identity.person_id).where(
-            Identity.channel == channel, Identity.external_id == external_id
-        )
-    )
-    return person_info(session, person_id) if person_id is not None else None
+    """The person behind a messenger account (asked on every event: two light reads)."""
+    row = session.execute(
+        _PERSON_BY_IDENTITY, {"channel": channel, "external": external_id}
+    ).first()
+    return _with_memberships(session, row[0], row[1], row[2]) if row else None
 
 
 def person_info(session: Session, person_id: int) -> PersonInfo | None:
     person = session.get(Person, person_id)
     if person is None:
         return None
-    rows = session.execute(
-        select(Membership.class_id, SchoolClass.name, Membership.role)
-        .outerjoin(SchoolClass, SchoolClass.id == Membership.class_id)
-        .where(Membership.person_id == person_id)
-        .order_by(SchoolClass.name, Membership.role)
-    ).all()
+    return _with_memberships(session, person.id, person.display_name, person.language)
+
+
+def _with_memberships(
+    session: Session, person_id: int, display_name: str, language: str
+) -> PersonInfo:
+    rows = session.execute(_MEMBERSHIPS, {"person_id": person_id}).all()
     return PersonInfo(
-        id=person.id,
-        display_name=person.display_name,
-        language=person.language,
+        id=person_id,
+        display_name=display_name,
+        language=language,
         memberships=tuple(MembershipInfo(r[0], r[1] or "", r[2]) for r in rows),
     )
 
@@ -211,17 +223,23 @@ def mark_unreachable(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# The first statement of every event's transaction, when the session holds no Identity object
+# to keep in step with it.
+_MARK_REACHABLE = (
+    update(Identity)
+    .where(
+        Identity.channel == bindparam("b_channel"),
+        Identity.external_id == bindparam("b_external"),
+        Identity.unreachable_at.is_not(None),
+    )
+    .values(unreachable_at=None, unreachable_reason=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 def mark_reachable(session: Session, channel: str, external_id: str) -> None:
     """A user who wrote to us again is reachable again."""
-    session.execute(
-        update(Identity)
-        .where(
-            Identity.channel == channel,
-            Identity.external_id == external_id,
-            Identity.unreachable_at.is_not(None),
-        )
-        .values(unreachable_at=None, unreachable_reason=None)
-    )
+    session.execute(_MARK_REACHABLE, {"b_channel": channel, "b_external": external_id})
 
 
 def reachable_identities(session: Session, person_id: int) -> list[tuple[str, str]]:

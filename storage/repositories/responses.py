@@ -8,23 +8,41 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Completion, Draft, Response
 from storage.records import DraftInfo
 
+_DRAFT = select(Draft.wave_id, Draft.class_id, Draft.answers, Draft.position).where(
+    Draft.wave_id == bindparam("b_wave"), Draft.person_id == bindparam("b_person")
+)
+_DRAFT_FOR_UPDATE = _DRAFT.with_for_update()
+# Drafts are read and written by statements only (no Draft object is loaded into a session):
+# nothing in a session to keep in step with the UPDATE.
+_UPDATE_DRAFT = (
+    update(Draft)
+    .where(Draft.wave_id == bindparam("b_wave"), Draft.person_id == bindparam("b_person"))
+    .values(
+        answers=bindparam("new_answers"),
+        position=bindparam("new_position"),
+        updated_at=bindparam("now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
 
 def get_draft(
     session: Session, wave_id: int, person_id: int, for_update: bool = False
 ) -> DraftInfo | None:
     """The draft; `for_update` locks its row (PostgreSQL) so two devices answer in turn."""
-    query = select(Draft).where(Draft.wave_id == wave_id, Draft.person_id == person_id)
-    row = session.scalars(query.with_for_update() if for_update else query).first()
+    row = session.execute(
+        _DRAFT_FOR_UPDATE if for_update else _DRAFT, {"b_wave": wave_id, "b_person": person_id}
+    ).first()
     if row is None:
         return None
-    return DraftInfo(row.wave_id, row.class_id, dict(row.answers), row.position)
+    return DraftInfo(row[0], row[1], dict(row[2]), row[3])
 
 
 def save_draft(
@@ -36,10 +54,19 @@ def save_draft(
     position: int,
     now: datetime,
 ) -> None:
-    row = session.scalars(
-        select(Draft).where(Draft.wave_id == wave_id, Draft.person_id == person_id)
-    ).first()
-    if row is None:
+    """Store the answers so far: one UPDATE, or an INSERT for the survey's first answer (the
+    draft's class is the one it was started for)."""
+    result = session.execute(
+        _UPDATE_DRAFT,
+        {
+            "b_wave": wave_id,
+            "b_person": person_id,
+            "new_answers": dict(answers),
+            "new_position": position,
+            "now": now,
+        },
+    )
+    if not getattr(result, "rowcount", 0):
         session.add(
             Draft(
                 wave_id=wave_id,
@@ -50,11 +77,7 @@ def save_draft(
                 updated_at=now,
             )
         )
-    else:
-        row.answers = dict(answers)
-        row.position = position
-        row.updated_at = now
-    session.flush()
+        session.flush()
 
 
 def is_completed(session: Session, wave_id: int, person_id: int) -> bool:

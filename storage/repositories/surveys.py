@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from storage.immutable import remembered
 from storage.models import Survey
 from storage.survey_schema import SurveyDef
 
@@ -42,6 +43,20 @@ def survey_def(session: Session, survey_id: int) -> SurveyDef:
     if row is None:
         raise KeyError(f"survey {survey_id} does not exist")
     return SurveyDef.from_json(row.definition, row.content_hash)
+
+
+_CONTENT_HASH = select(Survey.content_hash).where(Survey.id == bindparam("survey_id"))
+
+
+def survey_def_cached(session: Session, survey_id: int) -> SurveyDef:
+    """`survey_def` for the per-event path: a survey version never changes, so its definition
+    is parsed once per process; the content hash (one tiny read) makes the key exact."""
+    content_hash = session.scalar(_CONTENT_HASH, {"survey_id": survey_id})
+    if content_hash is None:
+        raise KeyError(f"survey {survey_id} does not exist")
+    return remembered(
+        session, ("survey", survey_id, content_hash), lambda: survey_def(session, survey_id)
+    )
 
 
 def list_surveys(session: Session) -> list[Survey]:

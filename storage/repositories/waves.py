@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from storage.immutable import remembered
 from storage.models import Completion, Survey, Wave, WaveClass
 from storage.records import WaveInfo
 
@@ -128,24 +130,86 @@ def set_status(session: Session, wave_id: int, status: str, now: datetime) -> bo
     return bool(getattr(result, "rowcount", 0))
 
 
+# Open waves a person has not completed: the wave's own columns only (the status and dates
+# change, so they are read every event); classes and survey come from storage/immutable.py.
+_OPEN_NOT_COMPLETED = (
+    select(
+        Wave.id,
+        Wave.survey_id,
+        Wave.label,
+        Wave.status,
+        Wave.opens_at,
+        Wave.closes_at,
+        Wave.created_at,
+        Wave.source,
+    )
+    .where(
+        Wave.status == "open",
+        ~select(Completion.wave_id)
+        .where(Completion.wave_id == Wave.id, Completion.person_id == bindparam("person_id"))
+        .exists(),
+    )
+    .order_by(Wave.id)
+)
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """What a wave never changes: its survey (a version is immutable) and its classes."""
+
+    slug: str
+    title: str
+    audience: tuple[str, ...]
+    class_ids: tuple[int, ...]
+
+
+def _fixed(session: Session, wave_id: int, survey_id: int) -> _Fixed:
+    survey = session.get(Survey, survey_id)
+    assert survey is not None  # a foreign key
+    return _Fixed(
+        survey.slug,
+        survey.title,
+        tuple(survey.definition.get("audience", ())),
+        _class_ids(session, [wave_id])[wave_id],
+    )
+
+
 def open_waves_for(
     session: Session, person_id: int, memberships: list[tuple[int | None, str]]
 ) -> list[tuple[WaveInfo, list[tuple[int | None, str]]]]:
     """Open waves this person may answer and has not completed, each with the (class, role)
-    memberships it applies to (a parent of two children may have two classes in one wave)."""
-    completed = set(
-        session.scalars(select(Completion.wave_id).where(Completion.person_id == person_id))
-    )
+    memberships it applies to (a parent of two children may have two classes in one wave).
+
+    Asked on every event: one light query; a wave's classes and survey are read once per
+    process (keyed with its creation time: an id SQLite reuses after a rollback is another
+    wave)."""
     out: list[tuple[WaveInfo, list[tuple[int | None, str]]]] = []
-    for wave in list_waves(session, "open"):
-        if wave.id in completed:
-            continue
+    for row in session.execute(_OPEN_NOT_COMPLETED, {"person_id": person_id}):
+        wave_id, survey_id, label, status, opens_at, closes_at, created_at, source = row
+        fixed = remembered(
+            session,
+            ("wave", wave_id, survey_id, created_at),
+            lambda w=wave_id, s=survey_id: _fixed(session, w, s),  # type: ignore[misc]
+        )
         matching: list[tuple[int | None, str]] = [
             (class_id, role)
             for class_id, role in memberships
-            if role in wave.audience and class_id in wave.class_ids
+            if role in fixed.audience and class_id in fixed.class_ids
         ]
         if matching:
+            wave = WaveInfo(
+                id=wave_id,
+                survey_id=survey_id,
+                slug=fixed.slug,
+                title=fixed.title,
+                label=label,
+                status=status,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                class_ids=fixed.class_ids,
+                audience=fixed.audience,
+                source=source,
+            )
             out.append((wave, matching))
     return out
 
