@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_into
 from storage.models import Conversation, ProcessedEvent
 
 # The per-event statements, built once (building one costs more than SQLite running it).
@@ -119,21 +118,28 @@ _SEEN_VALUES: dict[str, Any] = {
     "event_key": bindparam("b_key"),
     "seen_at": bindparam("b_now"),
 }
-_SEEN_SQLITE = sqlite_insert(_PROCESSED).values(_SEEN_VALUES).on_conflict_do_nothing()
-_SEEN_POSTGRESQL = (
-    postgresql_insert(_PROCESSED)
-    .values(_SEEN_VALUES)
-    .on_conflict_do_nothing()
-    .returning(_PROCESSED.c.id)
-)
+# Built once per dialect, on first use: only the dialect in use is imported (storage/db.py).
+_SEEN: dict[str, Any] = {}
+
+
+def _seen_statement(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    statement = _SEEN.get(dialect)
+    if statement is None:
+        statement = upsert_into(session, _PROCESSED).values(_SEEN_VALUES).on_conflict_do_nothing()
+        if dialect == "postgresql":  # its rowcount does not tell a duplicate apart
+            statement = statement.returning(_PROCESSED.c.id)
+        _SEEN[dialect] = statement
+    return statement
 
 
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
     """Record an inbound delivery id; False if it was seen before (a duplicate)."""
     params = {"b_channel": channel, "b_key": event_key[:128], "b_now": now}
+    result = session.execute(_seen_statement(session), params)
     if session.get_bind().dialect.name == "postgresql":
-        return session.execute(_SEEN_POSTGRESQL, params).first() is not None
-    return bool(getattr(session.execute(_SEEN_SQLITE, params), "rowcount", 0))
+        return result.first() is not None
+    return bool(getattr(result, "rowcount", 0))
 
 
 def prune_processed(session: Session, before: datetime) -> None:
