@@ -180,8 +180,8 @@ async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
 
 
 # The web server's limits (bodies are bounded in bot/channels/webapp.py).
+# The deadline for a request's headers is the setting WEBHOOK_HEADER_SECONDS.
 MAX_CONNECTIONS = 500  # open connections; beyond, the oldest still sending headers is closed
-HEADER_SECONDS = 10.0  # a request's headers must arrive within this
 KEEP_ALIVE_SECONDS = 5
 MAX_HEADER_BYTES = 16 * 1024
 
@@ -196,7 +196,7 @@ def _uvicorn(settings: Settings, routes: list[BaseRoute]) -> uvicorn.Server:
         build_app(routes),
         host=settings.webhook_host,
         port=settings.webhook_port,
-        http=guarded_protocol(MAX_CONNECTIONS, HEADER_SECONDS),
+        http=guarded_protocol(MAX_CONNECTIONS, settings.webhook_header_seconds),
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_config=None,  # our logging (with redaction) stays in charge

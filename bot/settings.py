@@ -62,6 +62,8 @@ class Settings(BaseSettings):
 
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # A request's headers must arrive within this many seconds (slowloris); tests shorten it.
+    webhook_header_seconds: float = Field(default=10.0, ge=0.5, le=300)
 
     quiet_hours: str = "21:00-08:00"
     digest_cron: str = "0 8 * * mon"

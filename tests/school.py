@@ -3,16 +3,33 @@ in a real database. Every test school (dialogs, criteria, jobs, Telegram, Viber)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
 from bot.settings import Settings
-from bot.surveys.admin import create_wave, open_wave, sync_surveys
+from bot.surveys.admin import create_wave, open_wave
 from storage.db import Database
 from storage.models import Identity
-from storage.repositories import invites, people, school
+from storage.repositories import invites, people, school, surveys
+from storage.survey_schema import SurveyDef, bundled_surveys_dir, load_survey_file
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@functools.cache
+def bundled_surveys() -> tuple[SurveyDef, ...]:
+    """The questionnaires of surveys/, read once per test process: parsing their YAML was a
+    good part of every test school's set-up, and the files do not change during a run."""
+    return tuple(load_survey_file(p) for p in sorted(bundled_surveys_dir().glob("*.yaml")))
+
+
+def store_bundled_surveys(session: Session) -> None:
+    """What `sync_surveys` stores for surveys/ (tested on its own by the CLI tests)."""
+    for definition in bundled_surveys():
+        surveys.sync_survey(session, definition)
 
 
 @dataclass
@@ -28,7 +45,7 @@ class SchoolBuilder:
         """The classes, and every questionnaire in surveys/ stored as a survey."""
         with db.write() as session:
             rows = school.add_classes(session, settings.school_name, list(classes))
-            sync_surveys(session)
+            store_bundled_surveys(session)
             return cls(db, settings, {r.name: r.id for r in rows})
 
     def class_id(self, class_name: str | None) -> int | None:

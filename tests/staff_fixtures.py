@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.settings import Settings
-from bot.surveys.admin import create_wave, open_wave, sync_surveys
+from bot.surveys.admin import create_wave, open_wave
 from storage.db import Database
 from storage.repositories import people, responses, surveys, waves
 from tests.criteria_fixtures import CriteriaSchool, build
+from tests.school import store_bundled_surveys
 
 
 def build_staff_school(db: Database, settings: Settings, now: datetime) -> CriteriaSchool:
     cs = build(db, settings, now)
     with db.write() as session:
-        sync_surveys(session)
+        store_bundled_surveys(session)
     return cs
 
 

@@ -26,13 +26,17 @@ from tests.analytics_fixtures import (
     seed_previous_students,
     seed_school,
 )
+from tests.conftest import clean_settings
 
 
-@pytest.fixture
-def report(db: Database, settings: Settings) -> Report:
-    seed_school(db)
-    seed_previous_students(db)
-    return build_report(db, options(settings))
+@pytest.fixture(scope="module")
+def report(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The seeded school's report, built once: the tests only read it."""
+    seed_school(module_db)
+    seed_previous_students(module_db)
+    return build_report(
+        module_db, options(clean_settings(module_db.url, tmp_path_factory.mktemp("data")))
+    )
 
 
 def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:

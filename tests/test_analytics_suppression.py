@@ -37,6 +37,7 @@ from storage.repositories.surveys import sync_survey
 from storage.repositories.waves import create_wave
 from storage.survey_schema import parse_survey
 from tests.analytics_fixtures import STUDENTS, TEACHERS, Q, add_wave, options
+from tests.conftest import clean_settings
 
 SLUG = "mixed-survey"
 SURVEY_YAML = """
@@ -105,6 +106,8 @@ def _people(rng: random.Random) -> list[Person]:
 class School:
     people: list[Person]
     previous: list[Person]
+    db: Database
+    settings: Settings
 
 
 def _definition() -> Any:
@@ -113,9 +116,11 @@ def _definition() -> Any:
     return survey
 
 
-@pytest.fixture
-def school(db: Database) -> School:
-    """A bot wave (registrations, completions) and, a year before, an imported wave."""
+@pytest.fixture(scope="module")
+def school(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> School:
+    """A bot wave (registrations, completions) and, a year before, an imported wave; stored
+    once for the module (the tests only read it)."""
+    db = module_db
     rng = random.Random(12)
     people = _people(rng)
     previous = [
@@ -160,7 +165,8 @@ def school(db: Database) -> School:
         for i in range(2):
             person = register(session, "telegram", f"idle{i}", "I", "uk", NOW)
             add_membership(session, person, classes["7-А"], "student")
-    return School(people, previous)
+    settings = clean_settings(db.url, tmp_path_factory.mktemp("data"))
+    return School(people, previous, db, settings)
 
 
 # ------------------------------------------------------------------ the truth, by hand
@@ -204,8 +210,10 @@ VARIANTS: list[tuple[str | None, str | None]] = [
 ]
 
 
-def _report(db: Database, settings: Settings, class_name: str | None, role: str | None) -> Report:
-    return build_report(db, options(settings), [SLUG], class_name=class_name, role=role)
+def _report(school: School, class_name: str | None, role: str | None) -> Report:
+    return build_report(
+        school.db, options(school.settings), [SLUG], class_name=class_name, role=role
+    )
 
 
 def _json(report: Report) -> dict[str, Any]:
@@ -218,11 +226,11 @@ def _json(report: Report) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("class_name", "role"), VARIANTS)
 def test_every_figure_is_the_sum_of_the_shown_groups_only(
-    db: Database, settings: Settings, school: School, class_name: str | None, role: str | None
+    school: School, class_name: str | None, role: str | None
 ) -> None:
     """Each published number is computed over the shown groups in the report's scope: the lone
     student is in none of them, whatever the filter."""
-    data = _json(_report(db, settings, class_name, role))
+    data = _json(_report(school, class_name, role))
     (survey,) = data["surveys"]
     scope = _in(school.people, class_name, role)
     shown = _in(_shown(school.people), class_name, role)
@@ -261,11 +269,9 @@ def test_every_figure_is_the_sum_of_the_shown_groups_only(
     assert questions["q1"]["options"][3]["count"] == 0
 
 
-def test_no_subtraction_of_reports_gives_the_small_group_back(
-    db: Database, settings: Settings, school: School
-) -> None:
+def test_no_subtraction_of_reports_gives_the_small_group_back(school: School) -> None:
     def q1(class_name: str | None, role: str | None) -> list[int]:
-        survey = _json(_report(db, settings, class_name, role))["surveys"][0]
+        survey = _json(_report(school, class_name, role))["surveys"][0]
         if survey["suppressed"]:
             return [0, 0, 0, 0]  # nothing published
         q = next(q for q in survey["questions"] if q["id"] == "q1")
@@ -288,15 +294,15 @@ def test_no_subtraction_of_reports_gives_the_small_group_back(
     # the old report hid the "Ніколи" cell in the school total: here it is the true 0
     assert school_q1[3] == 0
     # the respondents too: school 36 = 35 shown + 1 hidden, and the report says 35
-    report = _report(db, settings, None, None)
+    report = _report(school, None, None)
     assert report.surveys[0].respondents == len(school.people) - 1
 
 
 def test_the_lone_students_free_text_appears_in_no_format_of_any_report(
-    db: Database, settings: Settings, school: School, png_texts: list[str]
+    school: School, png_texts: list[str]
 ) -> None:
     for class_name, role in VARIANTS:
-        report = _report(db, settings, class_name, role)
+        report = _report(school, class_name, role)
         text = str(render(report, "text"))
         data = str(render(report, "json"))
         docx = _docx_text(bytes(render(report, "docx")))
@@ -306,7 +312,7 @@ def test_the_lone_students_free_text_appears_in_no_format_of_any_report(
             assert SECRET not in where
             assert "<5" not in where
     # while the parents' texts (21 writers) are quoted, grouped, most frequent first
-    school_report = _report(db, settings, None, None)
+    school_report = _report(school, None, None)
     q3 = next(q for q in school_report.surveys[0].questions if q.id == "q3")
     assert [(g.text, g.count) for g in q3.texts] == [
         ("Більше пояснювати критерії", 8),
@@ -316,10 +322,8 @@ def test_the_lone_students_free_text_appears_in_no_format_of_any_report(
     assert q3.answered == 21
 
 
-def test_the_positive_share_and_gap_count_the_shown_groups_only(
-    db: Database, settings: Settings, school: School
-) -> None:
-    report = build_report(db, options(settings), [SLUG])
+def test_the_positive_share_and_gap_count_the_shown_groups_only(school: School) -> None:
+    report = build_report(school.db, options(school.settings), [SLUG])
     (gap,) = [g for g in report.gaps if g.construct == "criteria_informed"]
     for role in ("student", "parent"):
         answered, counts = _expected(_in(_shown(school.people), None, role), "q1", 4)
@@ -331,10 +335,8 @@ def test_the_positive_share_and_gap_count_the_shown_groups_only(
 # ------------------------------------------------------------------ response rates
 
 
-def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(
-    db: Database, settings: Settings, school: School
-) -> None:
-    report = _report(db, settings, None, "student")
+def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(school: School) -> None:
+    report = _report(school, None, "student")
     rows = {(r.class_name, r.role): r for r in report.response_rates}
     small = rows[("7-А", "student")]
     assert (small.registered, small.completed, small.rate, small.suppressed) == (
@@ -351,7 +353,7 @@ def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(
     assert (total.completed or 0) - sum(r.completed or 0 for r in shown) == 0
     text = str(render(report, "text"))
     assert "учні: 15 з 15 осіб (100 %), без 7-А (група менша за 5 осіб)" in text
-    one = _report(db, settings, "7-А", "student")
+    one = _report(school, "7-А", "student")
     (row,) = one.response_rates
     assert (row.class_name, row.completed, row.rate, row.suppressed) == ("7-А", None, None, True)
     assert "учні: приховано (група менша за 5 осіб)" in str(render(one, "text"))
@@ -360,16 +362,14 @@ def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(
 # ------------------------------------------------------------------ trend
 
 
-def test_the_trend_never_compares_with_a_hidden_group(
-    db: Database, settings: Settings, school: School
-) -> None:
+def test_the_trend_never_compares_with_a_hidden_group(school: School) -> None:
     # last year 7-А had six students (shown), this year one (hidden): no change is computed
-    report = _report(db, settings, "7-А", "student")
+    report = _report(school, "7-А", "student")
     (trend,) = report.trend
     assert trend.previous_wave == "2023-2024"
     assert trend.options == () and trend.constructs == ()
     # the school trend compares the shown groups: this year's share leaves the student out
-    school_report = _report(db, settings, None, "student")
+    school_report = _report(school, None, "student")
     (trend,) = school_report.trend
     answered, counts = _expected(_in(_shown(school.people), None, "student"), "q1", 4)
     current = {o.label: o.current for o in trend.options if o.question_id == "q1"}
@@ -377,7 +377,12 @@ def test_the_trend_never_compares_with_a_hidden_group(
     assert current["Так, завжди"] == percent(counts[0], answered)
     # and a report on last year's wave by its label shows 7-А's six students
     old = build_report(
-        db, options(settings), [SLUG], wave_label="2023-2024", class_name="7-А", role="student"
+        school.db,
+        options(school.settings),
+        [SLUG],
+        wave_label="2023-2024",
+        class_name="7-А",
+        role="student",
     )
     assert old.surveys[0].respondents == 6
 
@@ -413,9 +418,9 @@ def png_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_every_format_names_the_hidden_group_and_the_true_reason(
-    db: Database, settings: Settings, school: School, png_texts: list[str]
+    school: School, png_texts: list[str]
 ) -> None:
-    report = _report(db, settings, "7-А", None)
+    report = _report(school, "7-А", None)
     note = "7-А, учні — група менша за 5 осіб"
     assert f"Спільна анкета (2024-2025): 8 відповідей (не враховано: {note})" in str(
         render(report, "text")
@@ -427,7 +432,7 @@ def test_every_format_names_the_hidden_group_and_the_true_reason(
     render(report, "png")
     assert f"Не враховано: {note}" in png_texts
 
-    alone = _report(db, settings, "7-А", "student")
+    alone = _report(school, "7-А", "student")
     assert f"Спільна анкета (2024-2025): приховано ({note})" in str(render(alone, "text"))
     docx = _docx_text(bytes(render(alone, "docx")))
     assert f"Хвиля 2024-2025: відповіді приховано ({note})." in docx
@@ -478,18 +483,16 @@ def test_a_lone_teacher_is_hidden_everywhere_and_leaves_the_gap(
     assert "вчителі — 0" not in docx
 
 
-def test_the_minimum_group_size_comes_from_the_options(
-    db: Database, settings: Settings, school: School
-) -> None:
+def test_the_minimum_group_size_comes_from_the_options(school: School) -> None:
     # with a minimum of 1 nobody is hidden: the lone student's answer is in the school figures
     report = build_report(
-        db, AnalyticsOptions(school_name="Гімназія", tz=UTC, min_group_size=1), [SLUG]
+        school.db, AnalyticsOptions(school_name="Гімназія", tz=UTC, min_group_size=1), [SLUG]
     )
     q1 = next(q for q in report.surveys[0].questions if q.id == "q1")
     assert q1.options[3].count == 1
     assert report.surveys[0].hidden_groups == ()
     # with 9, the six-person groups are hidden as well; each figure still is a sum of shown ones
-    strict = build_report(db, options(settings, min_group_size=9), [SLUG])
+    strict = build_report(school.db, options(school.settings, min_group_size=9), [SLUG])
     hidden = {(g.class_name, g.role) for g in strict.surveys[0].hidden_groups}
     assert hidden == {("7-А", "student"), ("7-А", "parent"), ("8-А", "parent")} | {
         ("9-А", "student"),

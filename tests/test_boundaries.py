@@ -4,6 +4,7 @@ only in bot/channels/, SQL only in storage/."""
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -63,8 +64,14 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A file's syntax tree, parsed once for all the tests here (they only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imported_modules(path: Path) -> list[tuple[str, list[str]]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     found: list[tuple[str, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -167,7 +174,7 @@ def test_only_bot_channels_names_a_channel() -> None:
     for path in python_files():
         if not relative(path).startswith(CHANNEL_BLIND):
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed(path)
         prose = docstrings(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):

@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -32,8 +31,9 @@ from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
 from bot.texts import t
 from storage.db import Database
-from storage.models import OutboxMessage, Response
+from storage.models import InboxUpdate, OutboxMessage, Response
 from storage.survey_schema import SurveyDef, bundled_surveys_dir, load_survey_file
+from tests.conftest import clean_settings, clone_db_url
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
 from tests.process_helpers import free_port, wait_until
@@ -107,11 +107,27 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+@pytest.fixture(scope="module")
+def seeded(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
+    """The fifty at review, built once (it takes seconds); (database URL, wave id)."""
+    db = Database(module_db_url)
+    wave_id = fifty_at_review(db, clean_settings(module_db_url, tmp_path_factory.mktemp("data")))
+    db.dispose()
+    return module_db_url, wave_id
+
+
+@pytest.fixture
+def db_url(seeded: tuple[str, int], tmp_path: Path) -> Iterator[str]:
+    """Each test's own copy of the fifty at review (the tests kill processes on it)."""
+    with clone_db_url(seeded[0], tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 def world(
-    db: Database, db_url: str, settings: Settings, tmp_path: Path
+    seeded: tuple[str, int], db_url: str, tmp_path: Path
 ) -> Iterator[tuple[FakeTelegram, dict[str, str], int]]:
-    wave_id = fifty_at_review(db, settings)
+    wave_id = seeded[1]
     fake = FakeTelegram()
     with FakeTelegramServer(fake) as server:
         env = {
@@ -158,6 +174,17 @@ def in_doubt(fake: FakeTelegram, db: Database) -> set[int]:
     }
 
 
+def settled(fake: FakeTelegram, db: Database) -> bool:
+    """Every update confirmed and processed (a processed one leaves the inbox), and no message
+    waiting to be sent or being sent: nothing is left that could still reach a chat."""
+    with db.read() as session:
+        stored = session.scalar(select(func.count()).select_from(InboxUpdate))
+        unsent = session.scalar(
+            select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+        )
+    return fake.unconfirmed_updates() == 0 and stored == 0 and unsent == 0
+
+
 def after_restart(
     fake: FakeTelegram, env: dict[str, str], tmp_path: Path, db: Database, wave_id: int
 ) -> None:
@@ -166,7 +193,9 @@ def after_restart(
     proc = start_run(env, tmp_path, log)
     try:
         everyone = wait_until(lambda: min(thanked(fake)) >= 1, RECOVERY_SECONDS, 0.2)
-        time.sleep(2.0)  # a second thanks would come now
+        # A second thanks would come from an update processed again or a message sent again:
+        # wait until nothing is left to process or to send.
+        assert wait_until(lambda: settled(fake, db), RECOVERY_SECONDS, 0.2), "never settled"
         counts = thanked(fake)
         assert everyone, (
             f"not thanked after the restart: {counts.count(0)} of {PEOPLE}; "
@@ -216,11 +245,14 @@ def test_kill_9_after_50_webhook_submits_were_answered_200_loses_nothing(
     }
     url = f"http://127.0.0.1:{port}/telegram/webhook"
     proc = start_run(env, tmp_path, tmp_path / "run-1.log")
+    # One client for every request (httpx.get and httpx.post build a client each, TLS set-up
+    # included), with a connection for each press so that the fifty still arrive at once.
+    client = httpx.Client(limits=httpx.Limits(max_connections=PEOPLE))
     try:
 
         def listening() -> bool:
             try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                return client.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -229,13 +261,14 @@ def test_kill_9_after_50_webhook_submits_were_answered_200_loses_nothing(
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
         def post(update: dict[str, Any]) -> int:
-            return httpx.post(url, json=update, headers=headers, timeout=30).status_code
+            return client.post(url, json=update, headers=headers, timeout=30).status_code
 
         with ThreadPoolExecutor(PEOPLE) as pool:  # fifty presses at once
             statuses = list(pool.map(post, presses))
         proc.send_signal(signal.SIGKILL)  # every press answered 200: acknowledged
         proc.wait()
     finally:
+        client.close()
         stop(proc)
     assert statuses == [200] * PEOPLE
     assert sum(thanked(fake)) < PEOPLE, "the kill came after everything was done"
