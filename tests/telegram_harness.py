@@ -110,6 +110,14 @@ class SettlingSender(OutboxSender):
             self._round_end.notify_all()
         return handled
 
+    async def _deliver(self, lane: Any, *args: Any) -> None:
+        try:
+            await super()._deliver(lane, *args)
+        finally:
+            # A lane whose last claim found nothing while this send was in flight would poll
+            # again only a second later (POLL_SECONDS); a settle waits for that claim: now.
+            lane.wake.set()
+
     def _settled_since(self, target: int) -> bool:
         lanes = list(self._lanes.values())
         return bool(lanes) and all(self._idle_at.get(id(lane), 0) >= target for lane in lanes)
