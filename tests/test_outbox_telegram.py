@@ -158,7 +158,13 @@ def test_the_outbox_resumes_after_the_sender_is_killed(
             task = asyncio.create_task(first.run_forever(asyncio.Event()))
             await fake.until(lambda: len(fake.calls_to("sendMessage")) == 3)
             task.cancel()  # killed mid-flight, as by SIGKILL: no cleanup runs
-            await asyncio.gather(task, return_exceptions=True)
+            # ...and nothing of it runs on either: its sends in flight and its recorder would
+            # otherwise go on writing beside the second sender, which no killed process does.
+            orphans = [t for lane in first._lanes.values() for t in lane.tasks]
+            orphans += [first._recorder] if first._recorder is not None else []
+            for orphan in [task, *orphans]:
+                orphan.cancel()
+            await asyncio.gather(task, *orphans, return_exceptions=True)
             with db.read() as session:
                 statuses = list(session.scalars(select(OutboxMessage.status)))
             assert "sending" in statuses or "pending" in statuses
