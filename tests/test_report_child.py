@@ -90,7 +90,9 @@ def ask_for_a_report(db: Database, settings: Settings, now: datetime) -> Asked:
     texts = asyncio.run(scenario())
     with db.read() as session:
         payloads = session.scalars(
-            select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+            select(OutboxMessage.payload)
+            .where(OutboxMessage.kind == "report")
+            .order_by(OutboxMessage.id)
         ).all()
     return Asked(texts, [p["reply"]["file"] for p in payloads if p["reply"].get("file")])
 
@@ -158,7 +160,9 @@ def test_a_failed_child_tells_the_director_and_the_request_is_made_later(
         files = [
             p["reply"]["file"]["name"]
             for p in session.scalars(
-                select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+                select(OutboxMessage.payload)
+                .where(OutboxMessage.kind == "report")
+                .order_by(OutboxMessage.id)
             )
             if p["reply"].get("file")
         ]
@@ -289,7 +293,9 @@ def test_a_running_bot_stays_without_renderers_after_a_report(
         files = [
             Path(p["reply"]["file"]["path"])
             for p in session.scalars(
-                select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+                select(OutboxMessage.payload)
+                .where(OutboxMessage.kind == "report")
+                .order_by(OutboxMessage.id)
             )
             if p["reply"].get("file")
         ]

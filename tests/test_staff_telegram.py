@@ -109,7 +109,9 @@ def test_report_and_nudge_in_telegram(db: Database, settings: Settings) -> None:
             payloads = [
                 p["reply"]["file"]
                 for p in session.scalars(
-                    select(OutboxMessage.payload).where(OutboxMessage.kind == "report")
+                    select(OutboxMessage.payload)
+                    .where(OutboxMessage.kind == "report")
+                    .order_by(OutboxMessage.id)
                 )
                 if p["reply"].get("file")
             ]
