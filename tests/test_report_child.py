@@ -211,62 +211,21 @@ def test_a_hung_child_is_stopped_and_the_request_stays(
 PROBE = """
 import asyncio, json, sys
 from datetime import datetime
-from pathlib import Path
 
-from tests.fake_telegram import FakeTelegram
-from tests.fake_telegram_server import FakeTelegramServer
-
-from bot.context import AppContext
-from bot.settings import load_settings
 from bot.staff.reports import run_report_request
+from tests.running_probe import serve_with
 
 url, data_dir, request_id, now, in_child = sys.argv[1:6]
-fake = FakeTelegram()
 loaded = []
 
 
-class Probe:
-    name = "probe"
-    transports = {}
-    routes = []
-
-    def __init__(self, rt, stop):
-        self.rt, self.stop_event = rt, stop
-
-    async def start(self):
-        self.task = asyncio.create_task(self.look())
-
-    async def look(self):
-        while self.rt.sender is None:
-            await asyncio.sleep(0.01)
-        try:
-            when = datetime.fromisoformat(now)
-            await asyncio.to_thread(run_report_request, app.db, settings, int(request_id), when)
-            loaded.extend(sys.modules)
-        finally:  # a failed report must stop the bot too, not hang the test
-            self.stop_event.set()
-
-    async def stop(self):
-        await self.task
+async def look(rt, app):
+    when = datetime.fromisoformat(now)
+    await asyncio.to_thread(run_report_request, app.db, app.settings, int(request_id), when)
+    loaded.extend(sys.modules)
 
 
-with FakeTelegramServer(fake) as server:
-    settings = load_settings(
-        _env_file=None, database_url=url, data_dir=Path(data_dir), quiet_hours="",
-        telegram_bot_token=fake.token, telegram_api_base_url=server.base_url,
-        min_group_size=1, reports_in_child_process=in_child == "child",
-    )
-    app = AppContext(settings=settings)
-    app.migrate()
-    from bot import app as composition
-    from bot.runtime import serve
-
-    async def main():
-        stop = asyncio.Event()
-        factories = (*composition.COMPONENTS, lambda rt: Probe(rt, stop))
-        await serve(app, factories, stop, service=composition.chat_service(app))
-
-    asyncio.run(main())
+serve_with(url, data_dir, look, min_group_size=1, reports_in_child_process=in_child == "child")
 print(json.dumps(sorted(loaded)))
 """
 

@@ -34,59 +34,18 @@ NOT_AT_REST = (
 RUNNING = ("telegram.ext", "apscheduler.schedulers.asyncio", "bot.delivery.outbox")
 
 PROBE = """
-import asyncio, json, sys
-from pathlib import Path
+import json, sys
 
-from tests.fake_telegram import FakeTelegram
-from tests.fake_telegram_server import FakeTelegramServer
+from tests.running_probe import serve_with
 
-from bot.context import AppContext
-from bot.settings import load_settings
-
-url, data_dir = sys.argv[1], Path(sys.argv[2])
-fake = FakeTelegram()
 loaded = []
 
 
-class Probe:
-    # Started after every component: it waits for the outbox sender, then looks.
-    name = "probe"
-    transports = {}
-    routes = []
-
-    def __init__(self, rt, stop):
-        self.rt, self.stop_event = rt, stop
-
-    async def start(self):
-        self.task = asyncio.create_task(self.look())
-
-    async def look(self):
-        while self.rt.sender is None:
-            await asyncio.sleep(0.01)
-        loaded.extend(sys.modules)
-        self.stop_event.set()
-
-    async def stop(self):
-        await self.task
+async def look(rt, app):
+    loaded.extend(sys.modules)
 
 
-with FakeTelegramServer(fake) as server:
-    settings = load_settings(
-        _env_file=None, database_url=url, data_dir=data_dir, quiet_hours="",
-        telegram_bot_token=fake.token, telegram_api_base_url=server.base_url,
-    )
-    app = AppContext(settings=settings)
-    app.migrate()  # as `classpulse run` does
-    from bot import app as composition
-    from bot.runtime import serve
-
-    async def main():
-        stop = asyncio.Event()
-        probe = lambda rt: Probe(rt, stop)
-        factories = (*composition.COMPONENTS, probe)
-        await serve(app, factories, stop, service=composition.chat_service(app))
-
-    asyncio.run(main())
+serve_with(sys.argv[1], sys.argv[2], look)
 print(json.dumps(sorted(loaded)))
 """
 
