@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from bot.settings import Settings
 from storage.db import Database
-from storage.repositories import people, responses
-from storage.repositories.waves import get_wave
+from storage.repositories import people
 from tests.outbox_rows import OutboxRow, outbox_rows
 from tests.school import SchoolBuilder
 
@@ -46,18 +45,7 @@ class JobSchool:
 
     def complete(self, wave_id: int, person_id: int, answer: int = 0) -> None:
         """The person submits the students' survey (one answered question is enough)."""
-        with self.db.write() as session:
-            wave = get_wave(session, wave_id)
-            assert wave is not None
-            assert responses.submit(
-                session,
-                survey_id=wave.survey_id,
-                wave_id=wave_id,
-                person_id=person_id,
-                class_id=wave.class_ids[0],
-                role="student",
-                answers={"q2": answer, "q3": answer % 2},
-            )
+        self.builder.submit(wave_id, person_id, "student", {"q2": answer, "q3": answer % 2})
 
     def unreachable(self, channel: str, external_id: str, now: datetime) -> None:
         with self.db.write() as session:

@@ -13,7 +13,8 @@ from bot.settings import Settings
 from bot.surveys.admin import create_wave, open_wave
 from storage.db import Database
 from storage.models import Identity
-from storage.repositories import invites, people, school, surveys
+from storage.repositories import invites, people, responses, school, surveys
+from storage.repositories.waves import get_wave
 from storage.survey_schema import SurveyDef, bundled_surveys_dir, load_survey_file
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -107,3 +108,19 @@ class SchoolBuilder:
                 session.add(Identity(person_id=person_id, channel=channel, external_id=external_id))
             people.add_membership(session, person_id, self.class_id(class_name), role)
             return person_id
+
+    def submit(self, wave_id: int, person_id: int, role: str, answers: dict[str, object]) -> None:
+        """The person's response to the wave, stored as the engine's submit stores it (in the
+        wave's first class)."""
+        with self.db.write() as session:
+            wave = get_wave(session, wave_id)
+            assert wave is not None
+            assert responses.submit(
+                session,
+                survey_id=wave.survey_id,
+                wave_id=wave_id,
+                person_id=person_id,
+                class_id=wave.class_ids[0],
+                role=role,
+                answers=answers,
+            )

@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.staff.reports import finish_pending_reports, run_report_request
 from storage.db import Database
 from storage.models import OutboxMessage
-from storage.repositories import invites, people, responses, staff, waves
+from storage.repositories import invites, people, staff
 from tests.fake_telegram import FakeTelegram
 from tests.school import SchoolBuilder
 from tests.telegram_harness import running_bot, seed_school
@@ -38,19 +38,8 @@ SLUG, LABEL = "assessment-parents", "2026-03"
 RENDERERS = ("matplotlib", "openpyxl", "docx")
 
 
-def submit(db: Database, wave_id: int, person_id: int) -> None:
-    with db.write() as session:
-        wave = waves.get_wave(session, wave_id)
-        assert wave is not None
-        assert responses.submit(
-            session,
-            survey_id=wave.survey_id,
-            wave_id=wave_id,
-            person_id=person_id,
-            class_id=wave.class_ids[0],
-            role="parent",
-            answers={"q1": 0, "q2": 1},
-        )
+def submit(db: Database, settings: Settings, wave_id: int, person_id: int) -> None:
+    SchoolBuilder(db, settings).submit(wave_id, person_id, "parent", {"q1": 0, "q2": 1})
 
 
 @dataclass
@@ -79,7 +68,7 @@ def ask_for_a_report(db: Database, settings: Settings, now: datetime) -> Asked:
             with db.read() as session:
                 parent = people.person_for_identity(session, "telegram", str(PARENT))
             assert parent is not None
-            submit(db, data.wave_id, parent.id)
+            submit(db, settings, data.wave_id, parent.id)
             bot.service.clock = lambda: now  # the report's date, to compare with inline
             fake.push_text(DIRECTOR, "/report")
             await bot.settle()
@@ -173,7 +162,9 @@ def seed_a_request(db: Database, settings: Settings, now: datetime) -> int:
     """A school with one answer and the director's stored /report, not yet made."""
     builder = SchoolBuilder.create(db, settings, ("7-А",))
     wave_id = builder.wave(SLUG, now - timedelta(days=1), label=LABEL)
-    submit(db, wave_id, builder.person("Батько", "parent", "7-А", ("telegram", str(PARENT))))
+    submit(
+        db, settings, wave_id, builder.person("Батько", "parent", "7-А", ("telegram", str(PARENT)))
+    )
     director = builder.person("Директорка", "director", None, ("telegram", str(DIRECTOR)))
     with db.write() as session:
         return staff.add_report_request(
