@@ -176,6 +176,8 @@ class RunningBot:
                 await self.adapter.inbox.drained()
                 step = "the outbox sending what is due"
                 await self.sender.drained()
+                step = "the presses' answers (answerCallbackQuery)"
+                await self.adapter.answered()
         except TimeoutError:
             raise AssertionError(f"not settled in {timeout}s: waiting for {step}") from None
 

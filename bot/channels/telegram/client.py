@@ -238,6 +238,7 @@ class TelegramAdapter:
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._answering: set[asyncio.Task[None]] = set()  # answerCallbackQuery under way
         self._offset: int | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -291,6 +292,7 @@ class TelegramAdapter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.answered()
         if self.poller_lease.held and self._offset is not None:
             # Confirm what is stored, so the next poller does not fetch it again.
             with contextlib.suppress(TelegramError):
@@ -383,7 +385,16 @@ class TelegramAdapter:
             await self._dispatch(update)
         finally:
             if update.callback_query is not None:
-                await self._answer(update)
+                # Beside the chat's next update, not before it: the reply is already queued,
+                # and the spinner's answer is one more request nobody needs to wait for.
+                task = asyncio.create_task(self._answer(update))
+                self._answering.add(task)
+                task.add_done_callback(self._answering.discard)
+
+    async def answered(self) -> None:
+        """Until every press handled so far has been answered (answerCallbackQuery)."""
+        while self._answering:
+            await asyncio.gather(*self._answering, return_exceptions=True)
 
     async def _dispatch(self, update: Update) -> None:
         grouped = group_event(update, self.username)
