@@ -54,25 +54,32 @@ def make_report(
     nobody answered yet). Raises analytics' ReportError for an unknown scope and
     ReportChildFailed when the child process fails or outlives the timeout."""
     if not settings.reports_in_child_process:
-        return render_report(build(db, settings, scope), out_dir, stem)
+        return render_report(build(db, options_of(settings), scope), out_dir, stem)
     job = job_json(db.url, settings, scope, out_dir, stem)
     with _CHILD_LOCK:
         return _run_child(job, settings.reports_child_timeout)
 
 
-def build(db: Database, settings: Settings, scope: ReportScope) -> Any:
-    """`analytics.build_report` for this scope and the school's settings."""
-    from analytics import AnalyticsOptions, build_report  # lazily: a bot at rest needs neither
+def build(db: Database, options: Any, scope: ReportScope) -> Any:
+    """`analytics.build_report` for this scope (the bot and the child both build with it)."""
+    from analytics import build_report  # lazily: a bot at rest needs no analytics
 
     return build_report(
         db,
-        AnalyticsOptions(settings.school_name, settings.tz, settings.min_group_size),
+        options,
         list(scope.survey_slugs) if scope.survey_slugs is not None else None,
         wave_label=scope.wave_label,
         class_name=scope.class_name,
         role=scope.role,
         now=scope.now,
     )
+
+
+def options_of(settings: Settings) -> Any:
+    """The school's AnalyticsOptions."""
+    from analytics import AnalyticsOptions
+
+    return AnalyticsOptions(settings.school_name, settings.tz, settings.min_group_size)
 
 
 def job_json(
@@ -94,6 +101,18 @@ def job_json(
             "stem": stem,
         },
         ensure_ascii=False,
+    )
+
+
+def scope_of(job: dict[str, Any]) -> ReportScope:
+    """The scope a job (job_json) asks for."""
+    slugs = job["survey_slugs"]
+    return ReportScope(
+        survey_slugs=tuple(slugs) if slugs is not None else None,
+        wave_label=job["wave_label"],
+        class_name=job["class_name"],
+        role=job["role"],
+        now=datetime.fromisoformat(job["now"]) if job["now"] else None,
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,24 +18,17 @@ from zoneinfo import ZoneInfo
 
 def make(job: dict[str, Any]) -> str:
     """The job done: the result's JSON."""
-    from analytics import AnalyticsOptions, build_report
-    from bot.reports.making import result_json
+    from analytics import AnalyticsOptions
+    from bot.reports.making import build, result_json, scope_of
     from bot.reports.messages import render_report
     from storage.db import Database
 
+    options = AnalyticsOptions(
+        job["school_name"], ZoneInfo(job["timezone"]), int(job["min_group_size"])
+    )
     db = Database(job["database_url"])
     try:
-        report = build_report(
-            db,
-            AnalyticsOptions(
-                job["school_name"], ZoneInfo(job["timezone"]), int(job["min_group_size"])
-            ),
-            job["survey_slugs"],
-            wave_label=job["wave_label"],
-            class_name=job["class_name"],
-            role=job["role"],
-            now=datetime.fromisoformat(job["now"]) if job["now"] else None,
-        )
+        report = build(db, options, scope_of(job))
         return result_json(render_report(report, Path(job["out_dir"]), job["stem"]))
     finally:
         db.dispose()
