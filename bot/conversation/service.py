@@ -190,9 +190,7 @@ class ChatService:
         )
 
     # ------------------------------------------------------------ internals
-    def _world(
-        self, session: Session, event: IncomingEvent, now: datetime, shown: str | None = None
-    ) -> DbWorld:
+    def _world(self, session: Session, event: IncomingEvent, now: datetime, shown: str) -> DbWorld:
         return DbWorld(
             session,
             event.channel,

@@ -34,7 +34,7 @@ class DbWorld:
         min_group_size: int = 5,
         tz: tzinfo = UTC,
         settings: Settings | None = None,
-        shown: str | None = None,
+        shown: str = "",
     ) -> None:
         self.session = session
         self.channel = channel
@@ -46,7 +46,7 @@ class DbWorld:
         self._person_loaded = False
         self._surveys: dict[int, SurveyDef] = {}
         self._open_waves: list[OpenWave] | None = None
-        self._shown = shown  # the conversation row's `shown`, if the caller read it already
+        self._shown = shown  # the conversation row's `shown`, read with its state
         self.criteria = DbCriteriaView(
             session, channel, external_id, self.person, criteria_config, settings, now
         )
@@ -98,10 +98,5 @@ class DbWorld:
         make_ref = capabilities(self.channel).sent_ref
         if make_ref is None:
             return ""
-        if self._shown is not None:
-            found = conversations.shown_in(self._shown, position)
-        else:
-            found = conversations.shown_message(
-                self.session, self.channel, self.external_id, position
-            )
+        found = conversations.shown_in(self._shown, position)
         return make_ref(self.external_id, found) if found else ""

@@ -42,11 +42,6 @@ def load_chat(session: Session, channel: str, external_id: str) -> tuple[dict[st
     return (dict(row[0]) if row[0] else {}), row[1] or ""
 
 
-def load_state(session: Session, channel: str, external_id: str) -> dict[str, Any]:
-    """The stored state, its row locked until commit."""
-    return load_chat(session, channel, external_id)[0]
-
-
 # The state of a chat that is nowhere (idle, nothing chosen): not worth a row with its chat id.
 EMPTY_STATE: dict[str, Any] = {"mode": "idle", "lang": "", "data": {}}
 
@@ -82,9 +77,6 @@ _REMEMBER_SHOWN = (
     .values(shown=bindparam("b_shown"))
     .execution_options(synchronize_session=False)
 )
-_SHOWN = select(Conversation.shown).where(
-    Conversation.channel == bindparam("b_channel"), Conversation.external_id == bindparam("b_chat")
-)
 
 
 def remember_shown(
@@ -95,12 +87,6 @@ def remember_shown(
         _REMEMBER_SHOWN,
         {"b_channel": channel, "b_chat": external_id, "b_shown": f"{position}|{message_id}"[:120]},
     )
-
-
-def shown_message(session: Session, channel: str, external_id: str, position: str) -> str:
-    """The platform id of the message showing `position` in this chat, or ""."""
-    shown = session.scalar(_SHOWN, {"b_channel": channel, "b_chat": external_id})
-    return shown_in(shown or "", position)
 
 
 def shown_in(shown: str, position: str) -> str:
