@@ -118,7 +118,7 @@ class Inbox:
             await self._shutdown()
 
     def _finish_and_claim(self, session: Any, done: list[int], free: int) -> list[StoredUpdate]:
-        repo.finish_many(session, done)
+        repo.finish(session, done)
         if free <= 0:
             return []
         return repo.claim(session, self.channel, self.clock(), self.lease, free)
@@ -175,7 +175,7 @@ class Inbox:
         if done or unfinished:
 
             def finish_and_release(session: Any) -> None:
-                repo.finish_many(session, done)
+                repo.finish(session, done)
                 repo.release(session, [r.id for r in unfinished])
 
             with contextlib.suppress(Exception):

@@ -106,13 +106,8 @@ def claim(
     return claimed
 
 
-def finish(session: Session, update_id: int) -> None:
-    """Processed (or given up on): forget it."""
-    session.execute(delete(InboxUpdate).where(InboxUpdate.id == update_id))
-
-
-def finish_many(session: Session, update_ids: list[int]) -> None:
-    """`finish` for several updates at once (the worker's next claim pass)."""
+def finish(session: Session, update_ids: list[int]) -> None:
+    """Processed (or given up on): forget them (the worker's next claim pass)."""
     if update_ids:
         session.execute(delete(InboxUpdate).where(InboxUpdate.id.in_(update_ids)))
 
