@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.channels.capabilities import VIBER_URI, CommandMenu, IdentityReport, capabilities
@@ -93,30 +94,22 @@ class TelegramComponent:
     async def start(self) -> None:
         await self.adapter.start()
         self._tasks = [
-            asyncio.create_task(self._fetch_forever()),
-            asyncio.create_task(self._staff_menus_forever()),
+            asyncio.create_task(_every(FETCH_INTERVAL, self._fetch, "fetching notice files")),
+            asyncio.create_task(
+                _every(STAFF_MENU_INTERVAL, self._staff_menus, "publishing staff command menus")
+            ),
         ]
 
-    async def _staff_menus_forever(self) -> None:
+    async def _fetch(self) -> None:
+        if await self.fetcher.run_once():
+            self.wake()
+
+    async def _staff_menus(self) -> None:
         def read() -> list[CommandMenu]:
             with self.db.read() as session:
                 return staff_menus(session, self.adapter.channel)
 
-        while True:
-            try:
-                await self.adapter.publish_staff_menus(await asyncio.to_thread(read))
-            except Exception:  # the database away for a moment: the next round tries again
-                logger.exception("publishing staff command menus failed")
-            await asyncio.sleep(STAFF_MENU_INTERVAL)
-
-    async def _fetch_forever(self) -> None:
-        while True:
-            try:
-                if await self.fetcher.run_once():
-                    self.wake()
-            except Exception:  # the database away for a moment: the next round tries again
-                logger.exception("fetching notice files failed")
-            await asyncio.sleep(FETCH_INTERVAL)
+        await self.adapter.publish_staff_menus(await asyncio.to_thread(read))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -124,6 +117,17 @@ class TelegramComponent:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.adapter.stop()
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[None]], what: str) -> None:
+    """`work()` now and every `seconds`, until cancelled; a failed round is logged and the next
+    one tries again (the database away for a moment)."""
+    while True:
+        try:
+            await work()
+        except Exception:
+            logger.exception("%s failed", what)
+        await asyncio.sleep(seconds)
 
 
 def telegram_component(rt: Runtime) -> Component | None:
