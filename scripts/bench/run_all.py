@@ -31,6 +31,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("analytics", [], ["--quick"]),
     ("multi_process", [], ["--recipients", "600", "--processes", "1", "2"]),
     ("report_child", [], ["--answers", "2000", "--runs", "1"]),
+    ("stack_floors", [], ["--answers", "100000", "--rows", "10000", "--runs", "1"]),
 ]
 
 
