@@ -179,6 +179,9 @@ class Wave(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(String(16), default="bot")
     import_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # When the closed wave's final report is next to be tried; NULL once it was queued (or
+    # none is owed). Set in the closing transaction, so a crash after it loses no report.
+    final_report_due: Mapped[datetime | None] = mapped_column(nullable=True)
     classes: Mapped[list[WaveClass]] = relationship(cascade="all, delete-orphan")
     __table_args__ = (UniqueConstraint("survey_id", "label"),)
 

@@ -140,7 +140,7 @@ def _messages_for(
     rendered: RenderedReport,
     channel: str,
 ) -> list[tuple[str, Reply]]:
-    body = f"{intro}\n\n{rendered.text}"
+    body = f"{intro}\n\n{rendered.text}" if rendered.text else intro
     # Viber sends files from a public URL only (with_links): without one, a pointer elsewhere.
     caps = capabilities(channel)
     sends_files = caps.sends_files or (

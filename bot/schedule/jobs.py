@@ -18,7 +18,7 @@ from bot.channels.capabilities import LOCAL_CHANNELS, capabilities
 from bot.criteria.service import queue_criteria_reminders
 from bot.members.identity import bot_identity
 from bot.reports.making import ReportScope, make_report
-from bot.reports.messages import queue_for_leaders
+from bot.reports.messages import RenderedReport, queue_for_leaders
 from bot.settings import Settings
 from bot.surveys.admin import WaveError, close_wave, open_wave, reminder_reply
 from bot.texts import t
@@ -53,7 +53,7 @@ def open_due_waves(db: Database, settings: Settings, now: datetime) -> int:
         with db.write() as session:
             if wave.closes_at is not None and wave.closes_at <= now:
                 # The bot was down for the wave's whole window: inviting now would be wrong.
-                close_wave(session, wave.id, now)
+                close_wave(session, wave.id, now, owe_report=False)
                 logger.warning("wave %s was due to open and close while down: closed", wave.id)
                 continue
             try:
@@ -69,29 +69,28 @@ def open_due_waves(db: Database, settings: Settings, now: datetime) -> int:
 
 
 def close_due_waves(db: Database, settings: Settings, now: datetime) -> int:
-    """Close open waves past their closing time and queue each final report."""
+    """Close open waves past their closing time and queue each final report; then make the
+    final reports still owed (a crash or a failed render after an earlier close)."""
     with db.read() as session:
+        owed = waves.final_reports_due(session, now)
         due = [
             w.id
             for w in waves.list_waves(session, "open")
             if w.closes_at is not None and w.closes_at <= now
         ]
-    return sum(close_wave_and_report(db, settings, wave_id, now) for wave_id in due)
+    queued = sum(send_final_report(db, settings, wave_id, now) for wave_id in owed)
+    return queued + sum(close_wave_and_report(db, settings, wave_id, now) for wave_id in due)
 
 
 def close_wave_and_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
-    """Close a wave (commit first: the report reads it closed), then queue its final report."""
+    """Close a wave (commit first: the report reads it closed, and the report is owed from
+    then on), then queue its final report."""
     with db.write() as session:
         changed = close_wave(session, wave_id, now)
     if not changed:
         return 0
     logger.info("wave %s closed", wave_id)
-    try:
-        return send_final_report(db, settings, wave_id, now)
-    except Exception:
-        # The wave stays closed; `classpulse report` still makes the report by hand.
-        logger.exception("final report of wave %s failed", wave_id)
-        return 0
+    return send_final_report(db, settings, wave_id, now)
 
 
 def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int:
@@ -99,8 +98,22 @@ def open_and_close_waves(db: Database, settings: Settings, now: datetime) -> int
 
 
 # ---------------------------------------------------------------- reports
+# A final report that failed is tried again after as long as the wave has been closed (at least
+# this, at most a day): a passing fault is retried soon, a lasting one does not spawn a render
+# every few minutes for weeks.
+FINAL_REPORT_RETRY_MIN = timedelta(minutes=5)
+FINAL_REPORT_RETRY_MAX = timedelta(days=1)
+
+
+def _retry_after(wave: WaveInfo, now: datetime) -> timedelta:
+    closed_for = now - wave.closes_at if wave.closes_at is not None else FINAL_REPORT_RETRY_MIN
+    return min(max(closed_for, FINAL_REPORT_RETRY_MIN), FINAL_REPORT_RETRY_MAX)
+
+
 def send_final_report(db: Database, settings: Settings, wave_id: int, now: datetime) -> int:
-    """Queue a wave's report (summary, chart, XLSX, DOCX) to the directors and admins."""
+    """Queue a wave's report (summary, chart, XLSX, DOCX) to the directors and admins, and mark
+    it no longer owed. A failed render keeps it owed (tried again later) and tells the leaders
+    once; the outbox keys make a second run of either queue nothing twice."""
     from analytics import ReportError  # lazily
 
     with db.read() as session:
@@ -109,22 +122,46 @@ def send_final_report(db: Database, settings: Settings, wave_id: int, now: datet
         return 0
     scope = ReportScope((wave.slug,), wave.label, now=now)
     stem = f"final-{wave.slug}-{wave.label}"
+    params = {"title": wave.title, "label": wave.label}
     try:
         rendered = make_report(db, settings, scope, _reports_dir(settings, now), stem)
-    except ReportError as exc:
+    except ReportError as exc:  # nothing a retry could change
         logger.warning("no final report for wave %s: %s", wave_id, exc)
+        _final_report_owed(db, wave_id, None)
         return 0
-    return queue_for_leaders(
+    except Exception:
+        retry = _retry_after(wave, now)
+        logger.exception("final report of wave %s failed; next try in %s", wave_id, retry)
+        _final_report_owed(db, wave_id, now + retry)
+        return queue_for_leaders(
+            db,
+            settings,
+            RenderedReport("", ()),
+            key_prefix=f"final-failed:{wave.id}",
+            intro_key="final_report_failed",
+            intro_params=params,
+            kind="report",
+            urgent=False,
+            now=now,
+        )
+    queued = queue_for_leaders(
         db,
         settings,
         rendered,
         key_prefix=f"final:{wave.id}",
         intro_key="final_report_intro",
-        intro_params={"title": wave.title, "label": wave.label},
+        intro_params=params,
         kind="report",
         urgent=False,  # a wave closing at 23:59 should not wake the director: quiet hours hold it
         now=now,
     )
+    _final_report_owed(db, wave_id, None)
+    return queued
+
+
+def _final_report_owed(db: Database, wave_id: int, due: datetime | None) -> None:
+    with db.write() as session:
+        waves.set_final_report_due(session, wave_id, due)
 
 
 def send_weekly_digest(db: Database, settings: Settings, now: datetime) -> int:

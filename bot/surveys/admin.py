@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -273,9 +273,17 @@ def invite_waiting_groups(session: Session, me: BotIdentity, now: datetime) -> i
     )
 
 
-def close_wave(session: Session, wave_id: int, now: datetime) -> bool:
+# The closing run makes the final report at once; the catch-up job only takes it over after
+# this (a crash, a failed render), so the two rarely render the same report.
+FINAL_REPORT_GRACE = timedelta(minutes=2)
+
+
+def close_wave(session: Session, wave_id: int, now: datetime, *, owe_report: bool = True) -> bool:
     """Close a wave and delete its drafts (they can no longer be submitted). False if it was
-    already closed."""
+    already closed. With `owe_report`, the final report is owed from this transaction on:
+    the scheduler's catch-up makes it if the closing run does not get to."""
     changed = waves.set_status(session, wave_id, "closed", now)
     responses.delete_drafts(session, wave_id)
+    if changed and owe_report:
+        waves.set_final_report_due(session, wave_id, now + FINAL_REPORT_GRACE)
     return changed

@@ -130,6 +130,22 @@ def set_status(session: Session, wave_id: int, status: str, now: datetime) -> bo
     return bool(getattr(result, "rowcount", 0))
 
 
+def set_final_report_due(session: Session, wave_id: int, due: datetime | None) -> None:
+    """When the wave's final report is next to be tried (None: it was queued, or none is owed)."""
+    session.execute(update(Wave).where(Wave.id == wave_id).values(final_report_due=due))
+
+
+def final_reports_due(session: Session, now: datetime) -> list[int]:
+    """Closed waves whose final report is owed and due by `now`, oldest first."""
+    return list(
+        session.scalars(
+            select(Wave.id)
+            .where(Wave.status == "closed", Wave.final_report_due <= now)
+            .order_by(Wave.id)
+        )
+    )
+
+
 # Open waves a person has not completed: the wave's own columns only (the status and dates
 # change, so they are read every event); classes and survey come from storage/immutable.py.
 _OPEN_NOT_COMPLETED = (
