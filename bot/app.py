@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.channels.capabilities import VIBER_URI, CommandMenu, IdentityReport, capabilities
+from bot.channels.capabilities import VIBER_URI, IdentityReport, capabilities
 from bot.context import AppContext
 from bot.conversation.service import ChatService
 from bot.criteria.remote_files import RemoteFileFetcher
@@ -22,7 +22,7 @@ from bot.delivery.contract import Transport
 from bot.members.identity import bot_identity
 from bot.runtime import Component, ComponentFactory, Runtime, serve
 from bot.schedule.component import SchedulerComponent
-from bot.staff.command_menu import staff_menus
+from bot.staff.command_menu import StaffMenuSync
 from bot.surveys.admin import invite_waiting_groups
 from bot.usage.cost import usage_hook
 from storage.repositories import identity
@@ -89,6 +89,9 @@ class TelegramComponent:
         )
         self.wake = rt.wake
         self.db = rt.db
+        self.menus = StaffMenuSync(
+            rt.db, self.adapter.channel, self.adapter.publish_staff_menus, rt.clock
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -105,11 +108,7 @@ class TelegramComponent:
             self.wake()
 
     async def _staff_menus(self) -> None:
-        def read() -> list[CommandMenu]:
-            with self.db.read() as session:
-                return staff_menus(session, self.adapter.channel)
-
-        await self.adapter.publish_staff_menus(await asyncio.to_thread(read))
+        await self.menus.run_once()
 
     async def stop(self) -> None:
         for task in self._tasks:

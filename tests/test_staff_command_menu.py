@@ -4,23 +4,26 @@ table, published by `telegram set-commands` and kept up to date by the running b
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from click.testing import CliRunner
+from telegram import Bot
 
 from bot.channels.capabilities import CommandMenu
 from bot.channels.telegram.client import publish_chat_menus
 from bot.cli import main
 from bot.cli.app import AppContext
 from bot.settings import Settings
-from bot.staff.command_menu import staff_menus
+from bot.staff.command_menu import StaffMenuSync, staff_menus
 from storage.db import Database
-from storage.repositories import staff
+from storage.repositories import people, staff
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram_server import FakeTelegramServer
 from tests.school import SchoolBuilder
 from tests.telegram_harness import telegram_settings, transport_bot
 
 DIRECTOR, CLASS_TEACHER, TEACHER, PARENT = 501, 502, 503, 504
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 FAMILY = ["menu", "criteria", "language", "help", "forget", "cancel"]
 EVERY_STAFF_COMMAND = ["criteria_new", "coverage", "report", "rates", "survey", "invite", "staff"]
 
@@ -94,3 +97,60 @@ def test_the_running_bot_follows_role_changes(db: Database, settings: Settings) 
             assert await publish_chat_menus(bot, menus(), published) == 0
 
     asyncio.run(scenario())
+
+
+def _no_longer_staff(db: Database, school: SchoolBuilder) -> None:
+    """The teacher leaves the staff (in /staff or the CLI, while the bot is stopped)."""
+    with db.write() as session:
+        teacher = people.person_for_identity(session, "telegram", str(TEACHER))
+        assert teacher is not None
+        assert staff.remove_membership(session, teacher.id, school.class_id("8-Б"), "teacher")
+
+
+def test_a_restart_takes_the_staff_menu_back_from_who_stopped_being_staff_meanwhile(
+    db: Database, settings: Settings
+) -> None:
+    school = staffed_school(db, settings)
+    fake = FakeTelegram()
+
+    async def one_run(bot: Bot) -> tuple[int, int]:
+        """A running bot's first round: a fresh process, nothing in memory."""
+        sync = StaffMenuSync(
+            db,
+            "telegram",
+            lambda menus, published: publish_chat_menus(bot, menus, published),
+            lambda: NOW,
+        )
+        return await sync.run_once()
+
+    async def scenario() -> None:
+        async with transport_bot(fake) as bot:
+            assert await one_run(bot) == (3, 0)
+            assert "criteria_new" in fake.menu_for(TEACHER)
+            # The bot is stopped; the teacher leaves the staff (the CLI, another process).
+            _no_longer_staff(db, school)
+            calls = len(fake.calls)
+            assert await one_run(bot) == (0, 1)  # nothing re-sent to the other two
+            assert fake.menu_for(TEACHER) == []  # everyone's menu (none set in this test)
+            assert len(fake.calls) == calls + 1
+            assert await one_run(bot) == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_set_commands_again_takes_back_a_menu_it_gave_before(
+    db: Database, settings: Settings
+) -> None:
+    school = staffed_school(db, settings)
+    fake = FakeTelegram()
+    with FakeTelegramServer(fake) as server:
+        app = AppContext(settings=telegram_settings(settings, fake, server.base_url))
+        first = CliRunner().invoke(main, ["telegram", "set-commands"], obj=app)
+        _no_longer_staff(db, school)
+        again = CliRunner().invoke(main, ["telegram", "set-commands"], obj=app)
+    assert first.exit_code == again.exit_code == 0, again.output
+    assert again.output.strip().endswith(
+        "2 staff chats with their own; 1 no longer staff given everyone's back"
+    )
+    assert fake.menu_for(TEACHER) == FAMILY
+    assert fake.menu_for(DIRECTOR) == FAMILY[:1] + EVERY_STAFF_COMMAND + FAMILY[1:]

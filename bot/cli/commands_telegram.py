@@ -55,25 +55,29 @@ def set_commands(app: AppContext) -> None:
     groups', and each staff member's own (their roles' commands too)."""
     from bot.channels.telegram.client import CHANNEL, COMMANDS, GROUP_COMMANDS
     from bot.channels.telegram.transport import build_bot
-    from bot.staff.command_menu import staff_menus
+    from bot.staff.command_menu import StaffMenuSync
 
-    with app.db.read() as session:
-        menus = staff_menus(session, CHANNEL)
-
-    async def publish() -> int:
+    async def publish() -> tuple[int, int]:
         from bot.channels.telegram.client import publish_chat_menus, publish_commands
 
         async with build_bot(_require_token(app), app.settings.telegram_api_base_url) as bot:
             await publish_commands(bot)
-            return await publish_chat_menus(bot, menus, {})
+            # Every staff menu again, and those of people no longer staff taken back.
+            return await StaffMenuSync(
+                app.db,
+                CHANNEL,
+                lambda menus, published: publish_chat_menus(bot, menus, published),
+                app.clock,
+            ).run_once(resend=True)
 
     try:
-        staff = asyncio.run(publish())
+        staff, taken_back = asyncio.run(publish())
     except Exception as exc:
         fail(f"setMyCommands failed: {type(exc).__name__}")
     click.echo(
         f"commands set: {len(COMMANDS['uk'])} private, {len(GROUP_COMMANDS['uk'])} group, "
         f"{staff} staff chats with their own"
+        + (f"; {taken_back} no longer staff given everyone's back" if taken_back else "")
     )
 
 

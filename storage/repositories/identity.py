@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_into
@@ -43,4 +43,21 @@ def recall(session: Session, channel: str, key: str) -> str:
             select(BotIdentity.value).where(BotIdentity.channel == channel, BotIdentity.key == key)
         )
         or ""
+    )
+
+
+def recall_prefixed(session: Session, channel: str, prefix: str) -> dict[str, str]:
+    """Every stored fact whose key starts with `prefix`, keyed by the rest of the key."""
+    rows = session.execute(
+        select(BotIdentity.key, BotIdentity.value).where(
+            BotIdentity.channel == channel, BotIdentity.key.startswith(prefix, autoescape=True)
+        )
+    )
+    return {key[len(prefix) :]: value for key, value in rows}
+
+
+def forget(session: Session, channel: str, key: str) -> None:
+    """Drop one stored fact (nothing if it is not there)."""
+    session.execute(
+        delete(BotIdentity).where(BotIdentity.channel == channel, BotIdentity.key == key)
     )

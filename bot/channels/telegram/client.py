@@ -202,7 +202,6 @@ class TelegramAdapter:
         # The composition root stores what the bot learns about itself (getMe): adapters never
         # write storage, and Settings stay what the environment said.
         self.on_identity = on_identity
-        self._staff_menus: dict[str, CommandMenu] = {}  # account -> the menu it was given
         self.db = db
         self.service = service
         self.wake = wake
@@ -349,9 +348,11 @@ class TelegramAdapter:
     async def set_commands(self) -> None:
         await publish_commands(self.application.bot)
 
-    async def publish_staff_menus(self, menus: list[CommandMenu]) -> int:
-        """Staff members' own command menus, where they changed since the last call."""
-        return await publish_chat_menus(self.application.bot, menus, self._staff_menus)
+    async def publish_staff_menus(
+        self, menus: list[CommandMenu], published: dict[str, CommandMenu]
+    ) -> int:
+        """Staff members' own command menus, where they differ from `published` (updated)."""
+        return await publish_chat_menus(self.application.bot, menus, published)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
         """A webhook payload (already authenticated by bot/channels/webapp.py) into the inbox;
