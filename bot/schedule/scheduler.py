@@ -152,7 +152,11 @@ def build_scheduler(
     _context = JobContext(settings, app_ctx.db, app_ctx.clock, wake)
     # A Database of its own: the same URL handling and SQLite pragmas (WAL, busy timeout),
     # and the job store may dispose it at shutdown without touching the bot's engine.
-    store = SQLAlchemyJobStore(engine=Database(settings.database_url).engine, tablename=TABLE)
+    # Its transactions begin IMMEDIATE on SQLite: creating its table reads, then writes, and a
+    # deferred transaction doing that is refused at once ("database is locked") when the bot
+    # commits a write in between; IMMEDIATE waits its turn under the busy timeout instead.
+    engine = Database(settings.database_url).engine.execution_options(immediate=True)
+    store = SQLAlchemyJobStore(engine=engine, tablename=TABLE)
     return AsyncIOScheduler(
         jobstores={"default": store},
         timezone=settings.tz,
