@@ -63,9 +63,12 @@ def test_debug_level_does_not_open_the_libraries_payload_logs(restore_levels: No
     assert not logging.getLogger("viber.bot.api").isEnabledFor(logging.INFO)
 
 
-def run_classpulse(tmp_path: Path, base_url: str, token: str) -> subprocess.Popen[str]:
+def run_classpulse(
+    tmp_path: Path, base_url: str, token: str, **settings: str
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
+        **settings,
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_BASE_URL": base_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
@@ -96,7 +99,9 @@ def test_an_unreachable_bot_api_at_start_is_waited_for(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
-    proc = run_classpulse(tmp_path, f"http://127.0.0.1:{port}", REJECTED)
+    # The first retry after 0.1 s, not the default 1 s: the test waits for two attempts.
+    url = f"http://127.0.0.1:{port}"
+    proc = run_classpulse(tmp_path, url, REJECTED, TELEGRAM_START_RETRY_SECONDS="0.1")
     assert proc.stderr is not None
     seen: list[str] = []
     deadline = time.monotonic() + 30
