@@ -104,29 +104,6 @@ def png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def test_a_report_from_the_child_is_the_inline_report(
-    db: Database, settings: Settings, tmp_path: Path
-) -> None:
-    settings = settings.model_copy(update={"min_group_size": 1})
-    child = settings.model_copy(update={"reports_in_child_process": True})
-    now = datetime.now(UTC)
-    asked = ask_for_a_report(db, child, now)
-
-    assert [Path(f["path"]).suffix for f in asked.files] == [".png", ".xlsx", ".docx"]
-    inline = make_report(db, settings, ReportScope((SLUG,), LABEL, now=now), tmp_path, "inline")
-    assert inline.text in "\n".join(asked.texts)  # the summary the director read, to the byte
-    assert len(inline.files) == 3
-    made = [Path(f["path"]) for f in asked.files]
-    ref = [Path(f.file.path) for f in inline.files]
-    assert png_size(made[0]) == png_size(ref[0])
-    assert xlsx_cells(made[1]) == xlsx_cells(ref[1])
-    assert docx_text(made[2]) == docx_text(ref[2])
-    assert any("Анкета для батьків" in line for line in docx_text(made[2]))
-    # Private files in a private folder, as the inline render leaves them.
-    assert [p.stat().st_mode & 0o777 for p in made] == [p.stat().st_mode & 0o777 for p in ref]
-    assert made[0].parent.stat().st_mode & 0o777 == ref[0].parent.stat().st_mode & 0o777
-
-
 def test_a_failed_child_tells_the_director_and_the_request_is_made_later(
     db: Database, settings: Settings
 ) -> None:
@@ -206,8 +183,9 @@ def test_a_hung_child_is_stopped_and_the_request_stays(
 
 # `classpulse run` as bot/app.py composes it (reports in a child), against the fake Bot API;
 # once it is sending, the director's first stored /report is made in the bot's worker thread
-# as the chat would, then the second one inline (the control: the probe sees renderers that
-# get loaded). One bot for both: starting one is most of the time.
+# as the chat would, then the second one, of the same scope, inline: the reference the
+# child's report is compared with, and the control that the probe sees renderers that get
+# loaded. One bot for the file's three readers: starting one is most of its time.
 PROBE = """
 import asyncio, json, sys
 from datetime import datetime
@@ -235,9 +213,11 @@ print(json.dumps(loaded))
 
 @dataclass
 class Probed:
-    """What the probe's bot had loaded after each report, and the files each one sent."""
+    """What the probe's bot had loaded after each report, and what each one sent the director
+    (through the outbox: the texts, and the files on disk)."""
 
     modules: dict[str, set[str]]
+    texts: dict[str, list[str]]
     files: dict[str, list[Path]]
     pending: list[int]
 
@@ -259,26 +239,41 @@ def probed(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Prob
     )
     assert out.returncode == 0, out.stderr[-3000:]
     loaded = json.loads(out.stdout.splitlines()[-1])
+    requests = {"child": in_child, "inline": inline}
+    texts: dict[str, list[str]] = {mode: [] for mode in requests}
+    files: dict[str, list[Path]] = {mode: [] for mode in requests}
     with db.read() as session:
         pending = staff.pending_report_requests(session, before=now + timedelta(days=1))
-        files = [
-            Path(p["reply"]["file"]["path"])
-            for p in session.scalars(
-                select(OutboxMessage.payload)
-                .where(OutboxMessage.kind == "report")
-                .order_by(OutboxMessage.id)
-            )
-            if p["reply"].get("file")
-        ]
+        sent = session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.payload)
+            .where(OutboxMessage.kind == "report")
+            .order_by(OutboxMessage.id)
+        ).all()
     db.dispose()
-    return Probed(
-        {mode: set(names) for mode, names in loaded.items()},
-        {
-            "child": [p for p in files if f"report-{in_child}-" in p.name],
-            "inline": [p for p in files if f"report-{inline}-" in p.name],
-        },
-        pending,
-    )
+    for mode, request_id in requests.items():
+        for key, payload in sent:
+            if key.startswith(f"report:{request_id}:"):
+                texts[mode].append(payload["reply"]["text"])
+                if payload["reply"].get("file"):
+                    files[mode].append(Path(payload["reply"]["file"]["path"]))
+    return Probed({mode: set(names) for mode, names in loaded.items()}, texts, files, pending)
+
+
+def test_a_report_from_the_child_is_the_inline_report(probed: Probed) -> None:
+    """The same request scope made by the running bot's child, then inline: the director gets
+    the same summary, to the byte, and the same files."""
+    made, ref = probed.files["child"], probed.files["inline"]
+    assert [p.suffix for p in made] == [".png", ".xlsx", ".docx"]
+    assert [p.suffix for p in ref] == [".png", ".xlsx", ".docx"]
+    assert probed.texts["child"] == probed.texts["inline"]
+    assert any("Відповіли:" in text for text in probed.texts["child"])
+    assert png_size(made[0]) == png_size(ref[0])
+    assert xlsx_cells(made[1]) == xlsx_cells(ref[1])
+    assert docx_text(made[2]) == docx_text(ref[2])
+    assert any("Анкета для батьків" in line for line in docx_text(made[2]))
+    # Private files in a private folder, as the inline render leaves them.
+    assert [p.stat().st_mode & 0o777 for p in made] == [p.stat().st_mode & 0o777 for p in ref]
+    assert made[0].parent.stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.sqlite_only  # the probe's expectations are those of test_run_imports.py
