@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Secrets: SecretStr, so a repr, a traceback or a validation error never shows them.
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_api_base_url: str = "https://api.telegram.org"
+    # The first wait before getMe is tried again at start (then doubled, up to a minute).
+    telegram_start_retry_seconds: float = Field(default=1.0, ge=0.05, le=60)
     telegram_bot_username: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: SecretStr = SecretStr("")
@@ -81,7 +83,8 @@ class Settings(BaseSettings):
 
     # Reports (charts, XLSX, DOCX) are made in a child process: the bot stays light after one.
     reports_in_child_process: bool = True
-    reports_child_timeout: int = Field(default=300, ge=1, le=3600)
+    # Fractions of a second too: the tests wait out a hung child's timeout.
+    reports_child_timeout: float = Field(default=300, ge=0.1, le=3600)
 
     @field_validator("timezone")
     @classmethod

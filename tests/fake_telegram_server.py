@@ -49,7 +49,10 @@ class FakeTelegramServer:
                 pass  # a client that hung up mid long-poll (the bot stopping) is normal
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop to look at its flag: every 0.02 s, not the default 0.5.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -34,12 +34,12 @@ def test_demo_command_answers_every_survey_through_the_engine(
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
-        ["demo", "--families", "8", "--out", str(out), "--seed", "7"],
+        ["demo", "--families", "8", "--teachers", "8", "--out", str(out), "--seed", "7"],
         obj=AppContext(settings=settings),
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "assessment-teachers: 31 responses" in lines
+    assert "assessment-teachers: 8 responses" in lines
     assert "assessment-students: 7 responses" in lines
     assert "assessment-parents: 8 responses" in lines
     # It ends with the director asking for a report in the console.
@@ -54,14 +54,15 @@ def test_demo_command_answers_every_survey_through_the_engine(
     assert (out / "demo.db").exists()
     db = Database(f"sqlite:///{out / 'demo.db'}")
     with db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Response)) == 46
-        assert session.scalar(select(func.count()).select_from(Completion)) == 46
+        assert session.scalar(select(func.count()).select_from(Response)) == 23
+        assert session.scalar(select(func.count()).select_from(Completion)) == 23
         assert session.scalar(select(func.count()).select_from(Draft)) == 0
-        # teachers' q7: the report's 25 "У повній мірі" and 6 "Здебільшого", exactly
+        # teachers' q7: the report's 25 "У повній мірі" and 6 "Здебільшого" of 31, scaled to 8
+        # (6.45 and 1.55), exactly
         q7 = session.execute(
             select(Answer.option_index, func.count())
             .where(Answer.question_id == "q7", Answer.wave_id == 1)
             .group_by(Answer.option_index)
         ).all()
-        assert dict(q7) == {0: 25, 1: 6}
+        assert dict(q7) == {0: 6, 1: 2}
     db.dispose()

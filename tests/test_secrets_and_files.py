@@ -63,12 +63,16 @@ def test_debug_level_does_not_open_the_libraries_payload_logs(restore_levels: No
     assert not logging.getLogger("viber.bot.api").isEnabledFor(logging.INFO)
 
 
-def run_classpulse(tmp_path: Path, base_url: str, token: str) -> subprocess.Popen[str]:
+def run_classpulse(
+    tmp_path: Path, db_url: str, base_url: str, token: str, **settings: str
+) -> subprocess.Popen[str]:
+    """`classpulse run` on a migrated database (no Alembic run: it is not what is tested)."""
     env = {
         **os.environ,
+        **settings,
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_BASE_URL": base_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "DATABASE_URL": db_url,
         "DATA_DIR": str(tmp_path / "data"),
     }
     return subprocess.Popen(
@@ -81,9 +85,9 @@ def run_classpulse(tmp_path: Path, base_url: str, token: str) -> subprocess.Pope
     )
 
 
-def test_a_rejected_token_ends_run_with_one_line_and_no_token(tmp_path: Path) -> None:
+def test_a_rejected_token_ends_run_with_one_line_and_no_token(tmp_path: Path, db_url: str) -> None:
     with FakeTelegramServer(FakeTelegram()) as server:  # it knows another token: 404
-        proc = run_classpulse(tmp_path, server.base_url, REJECTED)
+        proc = run_classpulse(tmp_path, db_url, server.base_url, REJECTED)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert REJECTED not in out + err and "AAH-this" not in out + err
@@ -92,11 +96,13 @@ def test_a_rejected_token_ends_run_with_one_line_and_no_token(tmp_path: Path) ->
     assert "Traceback" not in err
 
 
-def test_an_unreachable_bot_api_at_start_is_waited_for(tmp_path: Path) -> None:
+def test_an_unreachable_bot_api_at_start_is_waited_for(tmp_path: Path, db_url: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
-    proc = run_classpulse(tmp_path, f"http://127.0.0.1:{port}", REJECTED)
+    # The first retry after 0.1 s, not the default 1 s: the test waits for two attempts.
+    url = f"http://127.0.0.1:{port}"
+    proc = run_classpulse(tmp_path, db_url, url, REJECTED, TELEGRAM_START_RETRY_SECONDS="0.1")
     assert proc.stderr is not None
     seen: list[str] = []
     deadline = time.monotonic() + 30

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.app import AppContext, echo_json, fail, main, pass_app
+from bot.demo.data import TEACHERS
 from bot.members.identity import bot_identity
 from bot.members.invites import InviteError, create_invite
 from bot.surveys.admin import (
@@ -357,6 +358,13 @@ def chat(app: AppContext, role: str | None, class_name: str | None, user: str) -
     help="How many simulated families answer.",
 )
 @click.option(
+    "--teachers",
+    type=click.IntRange(1, 500),
+    default=TEACHERS,
+    show_default=True,
+    help="How many simulated teachers answer (the school's own staff by default).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("demo-output"),
@@ -365,11 +373,11 @@ def chat(app: AppContext, role: str | None, class_name: str | None, user: str) -
 )
 @click.option("--seed", type=int, default=2025, help="Random seed (same seed, same answers).")
 @pass_app
-def demo(app: AppContext, families: int, out: Path, seed: int) -> None:
+def demo(app: AppContext, families: int, teachers: int, out: Path, seed: int) -> None:
     """A whole survey wave on your machine: simulated families answer through the engine."""
     from bot.demo.run import run_demo
 
-    run_demo(app.settings, families=families, out=out, seed=seed)
+    run_demo(app.settings, families=families, teachers=teachers, out=out, seed=seed)
 
 
 @main.command()

@@ -128,15 +128,16 @@ def _demo_settings(settings: Settings, out: Path) -> Settings:
     )
 
 
-def _population(families: int) -> dict[str, int]:
+def _population(families: int, teachers: int) -> dict[str, int]:
     students = max(1, round(families * STUDENTS_PER_80_PARENTS / 80))
-    return {"teacher": TEACHERS, "student": students, "parent": families}
+    return {"teacher": teachers, "student": students, "parent": families}
 
 
 def run_demo(
     settings: Settings,
     *,
     families: int = 80,
+    teachers: int = TEACHERS,
     out: Path = Path("demo-output"),
     seed: int = 2025,
     echo: Callable[[str], None] = click.echo,
@@ -173,7 +174,7 @@ def run_demo(
     service = ChatService(db, settings, outbox_channels=frozenset())
     channel = MemoryChannel(service)
     cast: list[Simulated] = []
-    for role, respondents in _population(families).items():
+    for role, respondents in _population(families, teachers).items():
         registered = respondents + max(1, round(respondents * NON_RESPONDENT_SHARE))
         plans = plan_answers(defs[SURVEY_FOR_ROLE[role]], respondents, rng)
         for i in range(registered):

@@ -265,7 +265,7 @@ class TelegramAdapter:
             )
 
     async def _until_reachable(self) -> None:
-        delay = 1.0
+        delay = self.settings.telegram_start_retry_seconds
         while True:
             try:
                 await self.application.initialize()
@@ -274,7 +274,7 @@ class TelegramAdapter:
                 raise
             except NetworkError as exc:  # TimedOut too; not a refused token
                 logger.warning(
-                    "telegram: waiting for the Bot API at %s (%s); retrying in %.0f s",
+                    "telegram: waiting for the Bot API at %s (%s); retrying in %g s",
                     self.settings.telegram_api_base_url,
                     type(exc).__name__,
                     delay,
