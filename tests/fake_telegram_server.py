@@ -49,7 +49,10 @@ class FakeTelegramServer:
                 pass  # a client that hung up mid long-poll (the bot stopping) is normal
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll: stop() waits for serve_forever to see the request (0.5 s by default).
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
