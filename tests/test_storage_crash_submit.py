@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 
 from bot.app import serve_all
 from bot.channels.memory import MemoryChannel, MemoryUser
+from bot.channels.telegram import transport
 from bot.context import AppContext
 from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings, load_settings
@@ -58,6 +59,10 @@ THANKS = t("uk", "submitted")
 # claims are not given back at start: its updates wait for the inbox claim (30 s), its messages
 # for the outbox lease (60 s). SQLite (one process) gives them back at once.
 RECOVERY_SECONDS = 120.0
+# The restarted bot paces its sends at twice Telegram's 30/s (the fake Bot API enforces no
+# limit): the hundred messages of the recovery (each chat's thanks and its review's edit) took
+# three and a half seconds at 30/s. Pacing is not what is attacked here (tests/test_outbox.py).
+PACE = 60.0
 
 
 def to_review(user: MemoryUser, wave_id: int, survey: SurveyDef) -> None:
@@ -234,7 +239,9 @@ def after_restart(fake: FakeTelegram, env: dict[str, str], db: Database, wave_id
     doubtful = in_doubt(fake, db)
     app = restarted(env)
     try:
-        everyone, running = asyncio.run(recover(app, fake, db))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(transport, "LIMITS", replace(transport.LIMITS, per_second=PACE))
+            everyone, running = asyncio.run(recover(app, fake, db))
     finally:
         app.db.dispose()
     counts = thanked(fake)
