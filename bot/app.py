@@ -69,10 +69,16 @@ class TelegramComponent:
     name = "telegram"
 
     def __init__(self, rt: Runtime) -> None:
-        from bot.channels.telegram.client import TelegramAdapter  # PTB loads only when used
+        from bot.channels.telegram import transport  # PTB loads only when used
+        from bot.channels.telegram.client import TelegramAdapter
 
         self.adapter = TelegramAdapter(
-            rt.settings, rt.db, rt.service, wake=rt.wake, on_identity=identity_recorder(rt)
+            rt.settings,
+            rt.db,
+            rt.service,
+            wake=rt.wake,
+            limits=transport.LIMITS,  # looked up now: a test may set another pace
+            on_identity=identity_recorder(rt),
         )
         self.transports: dict[str, Transport] = {self.adapter.channel: self.adapter.transport}
         self.routes: list[BaseRoute] = []

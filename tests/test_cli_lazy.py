@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.cli.app import COMMANDS
+from bot.cli.app import COMMANDS, EXTENSIONS
 from storage.db import Database
 from tests.analytics_fixtures import STUDENTS, seed_school
 
@@ -73,6 +74,21 @@ def test_a_command_runs_after_a_lazy_load() -> None:
     unknown = CliRunner().invoke(main, ["no-such-command"])
     assert unknown.exit_code == 2
     assert "No such command" in unknown.output
+
+
+def test_a_group_gets_its_extensions_whichever_command_loaded_its_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`class` loads the module that also defines `survey`; `survey rates` (an extension, in
+    another module) must still be found. As in a fresh process: nothing loaded yet."""
+    monkeypatch.setattr(main, "commands", {})
+    for module in ("bot.cli.commands_core", *EXTENSIONS["survey"]):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    ctx = click.Context(main)
+    assert main.get_command(ctx, "class") is not None
+    survey = main.get_command(ctx, "survey")
+    assert isinstance(survey, click.Group)
+    assert {"rates", "nudge"} <= set(survey.commands)
 
 
 def test_a_json_report_loads_no_dataframe_chart_document_or_messenger_library(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
-from bot.delivery.outbox import OutboxSender
+from bot.delivery.outbox import MAX_IN_FLIGHT, OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories.outbox import NewMessage, counts, enqueue_many
@@ -286,9 +286,11 @@ def test_a_reply_is_not_queued_behind_a_broadcast_in_flight(
 
     class Hanging(RecordingTransport):
         release = asyncio.Event()
+        hanging = 0  # broadcast requests waiting for the platform
 
         async def send_batch(self, deliveries: list[Delivery]) -> list[Result]:
             if not deliveries[0].urgent:
+                self.hanging += 1
                 await self.release.wait()
             return await super().send_batch(deliveries)
 
@@ -300,9 +302,12 @@ def test_a_reply_is_not_queued_behind_a_broadcast_in_flight(
         sender = make_sender(db, settings, transport)
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run_forever(stop))
-        for _ in range(50):
+        # The broadcast is stuck: as many requests in flight as the sender allows.
+        for _ in range(500):
+            if transport.hanging >= MAX_IN_FLIGHT:
+                break
             await asyncio.sleep(0.01)
-        assert transport.sent == []  # the broadcast is stuck in flight
+        assert transport.hanging == MAX_IN_FLIGHT and transport.sent == []
         enqueue(db, [message("42", "Питання 2 з 7", "r1")], clock.now)
         sender.wake()
         for _ in range(500):

@@ -9,7 +9,7 @@ import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ from tests.anonymity_fixtures import (
     plan_answers,
     xmins,
 )
+from tests.conftest import clean_settings
 
 RESPONDENTS = 10
 SEED = 20260302  # the submission order: any seed works, the assertions do not depend on chance
@@ -88,6 +89,26 @@ def run_wave(osch: OutboxSchool, rng: random.Random, respondents: int = RESPONDE
     return Wave(wave_id, users, person_of, marker_of, [u.user_id for u in order])
 
 
+@pytest.fixture(scope="module")
+def submitted(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Submitted]:
+    """One wave that RESPONDENTS parents submitted in a random order, every reply delivered;
+    built once (it is most of the time of the tests that read it) and only read."""
+    db = Database(module_db_url)
+    settings = clean_settings(module_db_url, tmp_path_factory.mktemp("data"))
+    osch = build_outbox_school(db, settings, datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    w = run_wave(osch, random.Random(SEED))
+    osch.deliver()
+    yield Submitted(db, module_db_url, w)
+    db.dispose()
+
+
+@dataclass
+class Submitted:
+    db: Database
+    url: str
+    wave: Wave
+
+
 def true_pairing(db: Database, w: Wave) -> dict[int, str]:
     """person id -> response id, recovered by the test from the text only that person wrote."""
     with db.read() as session:
@@ -96,10 +117,10 @@ def true_pairing(db: Database, w: Wave) -> dict[int, str]:
 
 
 # ---------------------------------------------------------------- order
-def test_no_order_of_responses_or_answers_pairs_them_with_completions(osch: OutboxSchool) -> None:
-    db = osch.db
-    w = run_wave(osch, random.Random(SEED))
-    osch.deliver()
+def test_no_order_of_responses_or_answers_pairs_them_with_completions(
+    submitted: Submitted,
+) -> None:
+    db, w = submitted.db, submitted.wave
     truth = true_pairing(db, w)
     assert len(set(truth.values())) == RESPONDENTS
     response_ids = sorted(truth.values())
@@ -176,14 +197,11 @@ def test_no_column_of_a_response_orders_or_dates_it(db: Database) -> None:
 
 
 @pytest.mark.sqlite_only
-def test_the_bytes_of_the_file_do_not_keep_the_submit_order(
-    osch: OutboxSchool, db_url: str
-) -> None:
+def test_the_bytes_of_the_file_do_not_keep_the_submit_order(submitted: Submitted) -> None:
     """Below SQL: a SQLite page keeps its cells where they were written, newest lowest. After
     every submission the group is written anew in id order, so that is the order on disk, and
     no older copy of a row is left in the page (secure_delete)."""
-    db = osch.db
-    w = run_wave(osch, random.Random(SEED + 1))
+    db, w, db_url = submitted.db, submitted.wave, submitted.url
     truth = true_pairing(db, w)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

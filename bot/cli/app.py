@@ -74,8 +74,11 @@ class LazyGroup(click.Group):
         return sorted(set(self.commands) | set(COMMANDS))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            importlib.import_module(COMMANDS[cmd_name][0])
+        if cmd_name in COMMANDS:
+            if cmd_name not in self.commands:
+                importlib.import_module(COMMANDS[cmd_name][0])
+            # Even when the group is there already: another command of its module may have
+            # loaded it (`class`, then `survey rates` in one process: the tests).
             for module in EXTENSIONS.get(cmd_name, ()):
                 importlib.import_module(module)
         return self.commands.get(cmd_name)
