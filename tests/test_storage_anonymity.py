@@ -466,7 +466,6 @@ def test_migration_keeps_the_data_and_drops_the_links(empty_url: str, now: datet
     from storage.migrate import alembic_config, upgrade
     from storage.repositories import school
     from storage.repositories.surveys import sync_survey
-    from storage.repositories.waves import create_wave as store_wave
     from storage.survey_schema import bundled_surveys_dir, load_survey_file
 
     upgrade(empty_url, "0002")
@@ -476,14 +475,26 @@ def test_migration_keeps_the_data_and_drops_the_links(empty_url: str, now: datet
     with old.write() as session:
         klass = school.add_classes(session, "Ліцей", ["7-А"])[0].id
         survey = sync_survey(session, load_survey_file(bundled_surveys_dir() / f"{PARENTS}.yaml"))
-        open_id = store_wave(session, survey.id, "open", [klass], status="open").id
-        closed_id = store_wave(session, survey.id, "closed", [klass], status="closed").id
         persons = [
             people.register(session, "telegram", f"c{i}", f"P{i}", "uk", now) for i in range(6)
         ]
     tables = MetaData()
     tables.reflect(old.engine)
     t = tables.tables
+    # Waves as 0002 stored them: today's model has columns 0002 does not.
+    wave_ids = {}
+    with old.engine.begin() as conn:
+        for label in ("open", "closed"):
+            wave = (
+                t["waves"]
+                .insert()
+                .values(
+                    survey_id=survey.id, label=label, status=label, created_at=naive, source="bot"
+                )
+            )
+            wave_ids[label] = conn.execute(wave).inserted_primary_key[0]
+            conn.execute(t["wave_classes"].insert().values(wave_id=wave_ids[label], class_id=klass))
+    open_id, closed_id = wave_ids["open"], wave_ids["closed"]
     response_ids = [f"{rng.getrandbits(128):032x}" for _ in range(5)]
     with old.engine.begin() as conn:
         # Written in submission order, as 0002 did: responses, answers and completions alike.

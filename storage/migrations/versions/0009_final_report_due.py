@@ -7,6 +7,8 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,11 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Nullable and no backfill: waves closed before this revision owe nothing.
-    with op.batch_alter_table("waves") as batch:
-        batch.add_column(sa.Column("final_report_due", sa.DateTime(), nullable=True))
+    # Nullable and no backfill: waves closed before this revision owe nothing. Plain ALTER
+    # TABLE on SQLite too: a batch "recreate" of `waves` would drop the table, and dropping it
+    # cascades to every response, answer and completion of every wave.
+    op.add_column("waves", sa.Column("final_report_due", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("waves") as batch:
-        batch.drop_column("final_report_due")
+    if op.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        # No native DROP COLUMN before SQLite 3.35, and recreating `waves` would cascade (see
+        # above): the nullable column stays, unknown to 0008's code and harmless to it.
+        return
+    op.drop_column("waves", "final_report_due")
