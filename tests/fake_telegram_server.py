@@ -49,7 +49,11 @@ class FakeTelegramServer:
                 pass  # a client that hung up mid long-poll (the bot stopping) is normal
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # serve_forever checks for shutdown() every poll_interval (0.5 s by default): stop()
+        # would wait that long at the end of every test.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
