@@ -4,8 +4,14 @@ and an outbox drained into the memory channel the way the real sender does it.""
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.channels.memory import MemoryChannel, MemoryUser
 from bot.conversation.service import ChatService
@@ -13,6 +19,7 @@ from bot.delivery.outbox import OutboxSender
 from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
 from storage.db import Database
+from tests.conftest import clean_settings, clone_db_url
 from tests.outbox_rows import OutboxRow, outbox_rows
 from tests.school import SchoolBuilder
 
@@ -93,4 +100,97 @@ def populate(cs: CriteriaSchool) -> Families:
         parents=[cs.join("maria", "7-А", "parent"), cs.join("petro", "7-А", "parent")],
         other_teacher=cs.join("oksana", "7-Б", "teacher"),
         other_parent=cs.join("ivan", "7-Б", "parent"),
+    )
+
+
+# ---------------------------------------------------------------- filled once per module
+# Joining the eight family members is 16 chat events: most of a criteria test's time. A module
+# fills one database once (`fill_once`); each test then gets its own copy of the file and the
+# members' chats as they were (`restore`), so the tests still share nothing they could change.
+
+
+FILL_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # the tests' `now` (tests/conftest.py)
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A school filled once: its database (nothing connected to it) and its chats' state."""
+
+    url: str
+    now: datetime
+    class_ids: dict[str, int]
+    users: tuple[MemoryUser, ...]  # as the filling left them; copied by `restore`
+    next_ref: int  # the memory channel's next message number
+
+
+def fill_once(
+    url: str, data_dir: Path, now: datetime, fill: Callable[[CriteriaSchool], object]
+) -> Filled:
+    """Build the school in the (fresh) database at `url` and `fill` it."""
+    db = Database(url)
+    try:
+        cs = build(db, clean_settings(url, data_dir), now)
+        fill(cs)
+        return Filled(
+            url,
+            cs.now,
+            dict(cs.class_ids),
+            tuple(cs.channel.users.values()),
+            next(cs.channel.counter),
+        )
+    finally:
+        db.dispose()
+
+
+# The modules' fixtures (db_url, cs) call these two: a test that asks for `fam` gets a copy of
+# the module's `filled` school; one that asks only for `cs` gets an empty school, as before.
+@contextmanager
+def school_db_url(request: pytest.FixtureRequest, fresh_url: str, tmp_path: Path) -> Iterator[str]:
+    """With `fam`: a fresh copy of the module's filled database; otherwise `fresh_url`."""
+    if "fam" not in request.fixturenames:
+        yield fresh_url
+        return
+    filled: Filled = request.getfixturevalue("filled")
+    directory = tmp_path / "filled"
+    directory.mkdir()
+    with clone_db_url(filled.url, directory) as url:
+        yield url
+
+
+def school(
+    request: pytest.FixtureRequest, db: Database, settings: Settings, now: datetime
+) -> CriteriaSchool:
+    """With `fam`: the module's filled school restored on `db`; otherwise an empty one."""
+    if "fam" not in request.fixturenames:
+        return build(db, settings, now)
+    filled: Filled = request.getfixturevalue("filled")
+    assert filled.now == now, "the module filled its school at another time than `now`"
+    return restore(filled, db, settings)
+
+
+def restore(filled: Filled, db: Database, settings: Settings) -> CriteriaSchool:
+    """The filled school on `db` (a `filled_copy`), its members' chats as the filling left them."""
+    holder: list[CriteriaSchool] = []
+    service = ChatService(db, settings, clock=lambda: holder[0].now, outbox_channels=frozenset())
+    channel = MemoryChannel(service)
+    channel.counter = itertools.count(filled.next_ref)
+    for u in filled.users:
+        channel.users[u.user_id] = MemoryUser(
+            channel, u.user_id, u.display_name, list(u.inbox), dict(u.messages), u.last_ref
+        )
+    world = CriteriaSchool(db, settings, filled.now, service, channel, dict(filled.class_ids))
+    holder.append(world)
+    return world
+
+
+def families(cs: CriteriaSchool) -> Families:
+    """The members `populate` joined, from a restored school."""
+    users = cs.channel.users
+    return Families(
+        teacher=users["olena"],
+        class_teacher=users["iryna"],
+        students=[users["taras"], users["sofia"]],
+        parents=[users["maria"], users["petro"]],
+        other_teacher=users["oksana"],
+        other_parent=users["ivan"],
     )

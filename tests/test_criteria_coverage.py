@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,16 +16,43 @@ from bot.criteria.service import coverage
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import receipts
-from tests.criteria_fixtures import CriteriaSchool, Families, build, populate
+from tests.criteria_fixtures import (
+    FILL_NOW,
+    CriteriaSchool,
+    Families,
+    Filled,
+    families,
+    fill_once,
+    populate,
+    school,
+    school_db_url,
+)
+
+
+@pytest.fixture(scope="module")
+def filled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Filled:
+    return fill_once(module_db_url, tmp_path_factory.mktemp("data"), FILL_NOW, fill)
 
 
 @pytest.fixture
-def cs(db: Database, settings: Settings, now: datetime) -> CriteriaSchool:
-    return build(db, settings, now)
+def db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with school_db_url(request, db_url, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def cs(
+    request: pytest.FixtureRequest, db: Database, settings: Settings, now: datetime
+) -> CriteriaSchool:
+    return school(request, db, settings, now)
 
 
 @pytest.fixture
 def fam(cs: CriteriaSchool) -> Families:
+    return families(cs)
+
+
+def fill(cs: CriteriaSchool) -> Families:
     """7-А Математика: 4 recipients, all delivered, 1 seen, 3 understood, 2 questions (1
     answered). 7-А Фізика: queued, not yet sent. 7-Б Математика: 1 recipient, nothing yet."""
     fam = populate(cs)

@@ -189,17 +189,28 @@ class ViberUser:
 
 def build_world(fake: FakeViber, db: Database, settings: Settings, start: datetime) -> ViberWorld:
     """A school with class 7-А, the parents' survey and an open wave, wired to the fake."""
-    clock = FakeClock(start)
-    viber_settings = settings.model_copy(
-        update={
-            "viber_auth_token": TOKEN,
-            "viber_api_base_url": fake.url,
-            "viber_bot_name": "Ліцей",
-            "files_base_url": FILES_BASE,
-        }
-    )
-    builder = SchoolBuilder.create(db, viber_settings, ("7-А",))
+    class_id, wave_id = seed_school(db, settings, start)
+    return world_on(fake, db, settings, start, class_id, wave_id)
+
+
+def seed_school(db: Database, settings: Settings, start: datetime) -> tuple[int, int]:
+    """Class 7-А and the parents' survey open since `start`: (class id, wave id)."""
+    builder = SchoolBuilder.create(db, settings, ("7-А",))
     wave_id = builder.wave("assessment-parents", start, label="2026-весна")
+    return builder.class_ids["7-А"], wave_id
+
+
+def world_on(
+    fake: FakeViber,
+    db: Database,
+    settings: Settings,
+    start: datetime,
+    class_id: int,
+    wave_id: int,
+) -> ViberWorld:
+    """The Viber side wired to the fake, on a database that `seed_school` filled."""
+    clock = FakeClock(start)
+    viber_settings = _viber_settings(settings, fake.url)
     parts = build_viber(viber_settings, db, clock)
     sender = OutboxSender(
         db,
@@ -209,8 +220,17 @@ def build_world(fake: FakeViber, db: Database, settings: Settings, start: dateti
         sleep=clock.sleep,
         after_sent=[usage_hook(viber_settings)],
     )
-    return ViberWorld(
-        fake, db, viber_settings, clock, parts, sender, builder.class_ids["7-А"], wave_id
+    return ViberWorld(fake, db, viber_settings, clock, parts, sender, class_id, wave_id)
+
+
+def _viber_settings(settings: Settings, api_url: str) -> Settings:
+    return settings.model_copy(
+        update={
+            "viber_auth_token": TOKEN,
+            "viber_api_base_url": api_url,
+            "viber_bot_name": "Ліцей",
+            "files_base_url": FILES_BASE,
+        }
     )
 
 
