@@ -70,6 +70,17 @@ class Runtime:
 ComponentFactory = Callable[[Runtime], "Component | None"]
 
 
+def wake_from_threads(wake: Callable[[], None]) -> Callable[[], None]:
+    """`wake` for worker threads: run on the running event loop; nothing once it is closed."""
+    loop = asyncio.get_running_loop()
+
+    def from_thread() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: the bot is stopping
+            loop.call_soon_threadsafe(wake)
+
+    return from_thread
+
+
 async def serve(
     app_ctx: AppContext,
     factories: Sequence[ComponentFactory],
@@ -119,6 +130,7 @@ async def serve(
             budget=SharedBudget(),  # every process on the database paces together
         )
         tasks.append(asyncio.create_task(rt.sender.run_forever(stop), name="outbox"))
+        rt.service.after_background = wake_from_threads(rt.wake)
         routes = [r for c in components for r in c.routes]
         if routes:
             server = _uvicorn(settings, routes)

@@ -36,6 +36,7 @@ from bot.channels.webapp import TELEGRAM_SECRET_HEADER, build_app, telegram_webh
 from bot.conversation.service import ChatService
 from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result, Transport
 from bot.delivery.outbox import OutboxSender
+from bot.runtime import wake_from_threads
 from bot.settings import Settings
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram
@@ -209,6 +210,7 @@ async def running_bot(
     stop = asyncio.Event()
     await adapter.start()
     task = asyncio.create_task(sender.run_forever(stop))
+    service.after_background = wake_from_threads(sender.wake)  # as bot/runtime.py does
     try:
         yield RunningBot(fake, adapter, sender, service)
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,19 +148,6 @@ def test_a_report_in_the_making_blocks_nobody(
     async def scenario() -> None:
         fake = FakeTelegram()
         async with running_bot(fake, settings, db) as bot:  # the real background worker
-            # The worker queues the report's messages from its thread, where nothing wakes the
-            # sender: it would find them at its next poll, a second later. Wake it then.
-            in_worker = bot.service.background
-            loop = asyncio.get_running_loop()
-
-            def then_wake(task: Callable[[], None]) -> object:
-                def run() -> None:
-                    task()
-                    loop.call_soon_threadsafe(bot.sender.wake)
-
-                return in_worker(run)
-
-            bot.service.background = then_wake
             await register(bot, DIRECTOR, director_code)
             await register(bot, PARENT, data.parent_code)
             submit(db, data.wave_id, PARENT)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -113,6 +114,9 @@ class ChatService:
         # Where slow jobs (reports) run for outbox channels; tests may run them in place.
         self.background: Callable[[Callable[[], None]], object] = self._in_worker
         self._worker: ThreadPoolExecutor | None = None
+        # Called (from the worker's thread) when a slow job has queued its replies: the runtime
+        # wakes the outbox sender with it, or they would wait for the sender's next poll.
+        self.after_background: Callable[[], None] = lambda: None
         # A person writing opens a free messaging session on billed channels (bot/usage/);
         # the answer to merely opening the chat (the welcome) does not.
         self.opens_sessions = opens_sessions
@@ -156,10 +160,16 @@ class ChatService:
                 self, event, f"j:{event.channel}:{event.user_id}:{event_key}:{number}", job
             )
             if job.slow:
-                self.background(task)
+                self.background(partial(self._run_background, task))
             else:
                 task()
         return []
+
+    def _run_background(self, task: Callable[[], None]) -> None:
+        try:
+            task()
+        finally:
+            self.after_background()
 
     def _job_replies(self, event: IncomingEvent, job: Job) -> list[Reply]:
         try:

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.contract import Transport
 from bot.leases import Lease
-from bot.runtime import Runtime
+from bot.runtime import Runtime, wake_from_threads
 from bot.schedule.scheduler import start_scheduler, stop_scheduler
 
 if TYPE_CHECKING:
@@ -64,12 +64,8 @@ class SchedulerComponent:
     async def _step(self) -> None:
         held = await self.lease.hold()
         if held and self.scheduler is None:
-            loop = asyncio.get_running_loop()
-
-            def wake() -> None:
-                # Jobs run in worker threads; the outbox sender lives on the event loop.
-                loop.call_soon_threadsafe(self.rt.wake)
-
+            # Jobs run in worker threads; the outbox sender lives on the event loop.
+            wake = wake_from_threads(self.rt.wake)
             try:
                 self.scheduler = await start_scheduler(self.rt.app, wake=wake)
             except Exception:
