@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import shutil
@@ -91,6 +92,32 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pg_only: runs in the PostgreSQL leg only")
     # A missing translation fails the test instead of quietly falling back to Ukrainian.
     set_strict(True)
+
+
+def _freeze_what_lives() -> None:
+    """Collect the garbage, then move every object still alive out of the collector's sight.
+
+    A full collection walks every tracked object: with the libraries, the caches and the
+    session's fixtures that is most of a million by the end of a worker's run, and the
+    automatic full collections made up a sixth of the suite's CPU time. What is alive at the
+    end of a test module (imports, session fixtures, caches) mostly stays alive, so each module
+    starts with it frozen and a full collection walks only what that module made. Objects
+    still free themselves by reference counting; only a cycle that a frozen object joins
+    later is never collected, which a test run can afford."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze_what_lives()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    result = yield  # the module's fixtures are finalized by now when the next test is elsewhere
+    if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
+        _freeze_what_lives()
+    return result
 
 
 def _pg_admin(sql: str) -> None:
