@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import text
 
 from analytics import ImportFailed, build_report, import_forms
@@ -151,6 +150,8 @@ def test_sheet_csv_in_any_encoding_and_delimiter(
 
 
 def test_xlsx_from_the_sheet(db: Database, settings: Settings, tmp_path: Path) -> None:
+    from openpyxl import Workbook  # here, not at collection: it loads numpy
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None

@@ -6,15 +6,11 @@ import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.shared import Cm, Mm
-from openpyxl import load_workbook
-from PIL import Image
 
-from analytics import build_report, charts, render, write_all
+from analytics import build_report, render, write_all
 from analytics.records import Report
 from bot.settings import Settings
 from storage.db import Database
@@ -28,6 +24,12 @@ from tests.analytics_fixtures import (
 )
 from tests.conftest import clean_settings
 
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+
+# python-docx, openpyxl and PIL are imported where they are used: importing openpyxl loads
+# numpy, and every xdist worker imports every test module while collecting.
+
 
 @pytest.fixture(scope="module")
 def report(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Report:
@@ -39,8 +41,32 @@ def report(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Rep
     )
 
 
-def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:
-    wb = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))))
+@pytest.fixture(scope="module")
+def written(report: Report, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Every file of the report as `write_all` writes it, written once: the tests below open
+    these files as the school does (rendering each format again in each test was most of
+    their time)."""
+    return write_all(report, tmp_path_factory.mktemp("report") / "out")
+
+
+@pytest.fixture(scope="module")
+def out(written: list[Path]) -> Path:
+    """The folder `write_all` wrote to."""
+    return written[0].parent
+
+
+@pytest.fixture(scope="module")
+def docx(out: Path) -> DocxDocument:
+    """report.docx, opened once (the tests only read it)."""
+    from docx import Document
+
+    return Document(str(out / "report.docx"))
+
+
+def test_xlsx_sheets_numbers_and_formatting(out: Path) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "report.xlsx")
     assert wb.sheetnames == [
         "Анкета для вчителів",
         "Анкета для здобувачів освіти",
@@ -81,8 +107,8 @@ def test_xlsx_sheets_numbers_and_formatting(report: Report) -> None:
     assert sum(r[4] for r in texts) == 12
 
 
-def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Report) -> None:
-    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(docx: DocxDocument) -> None:
+    doc = docx
     text = "\n".join(p.text for p in doc.paragraphs)
     assert doc.paragraphs[0].text == "Довідка"
     assert (
@@ -102,9 +128,9 @@ def test_docx_is_a_dovidka_with_prose_tables_gap_and_recommendations(report: Rep
 
 
 def test_docx_recommendations_name_the_construct_and_question_of_each_figure(
-    report: Report,
+    docx: DocxDocument,
 ) -> None:
-    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+    doc = docx
     recommendations = [p.text for p in doc.paragraphs if p.style.name == "List Number"]
     criteria = next(r for r in recommendations if r.startswith("Систематично оприлюднювати"))
     assert (
@@ -121,8 +147,11 @@ def test_docx_recommendations_name_the_construct_and_question_of_each_figure(
     assert "«Справедливість і задоволеність оцінюванням»: учні — 52,1 % (питання 12)" in fairness
 
 
-def test_docx_is_printed_on_a4(report: Report) -> None:
-    doc = Document(io.BytesIO(bytes(render(report, "docx"))))
+def test_docx_is_printed_on_a4(docx: DocxDocument) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Mm
+
+    doc = docx
     for section in doc.sections:
         assert section.page_width is not None and section.page_height is not None
         assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
@@ -135,14 +164,15 @@ def test_docx_is_printed_on_a4(report: Report) -> None:
         assert sum(c.width for c in table.columns) <= usable
 
 
-def test_docx_subject_names_the_school_year(db: Database, settings: Settings) -> None:
-    seed_school(db)
-    doc = Document(io.BytesIO(bytes(render(build_report(db, options(settings)), "docx"))))
-    assert "у 2024-2025 навчальному році" in doc.paragraphs[1].text
+def test_docx_subject_names_the_school_year(docx: DocxDocument) -> None:
+    # the surveys' current waves are all 2024-2025 (the students' 2023-2024 is only the trend's)
+    assert "у 2024-2025 навчальному році" in docx.paragraphs[1].text
 
 
-def test_png_charts_are_phone_sized(report: Report) -> None:
-    files = charts(report)
+def test_png_charts_are_phone_sized(report: Report, out: Path) -> None:
+    from PIL import Image
+
+    files = {p.name: p.read_bytes() for p in out.glob("chart-*.png")}
     assert sorted(files) == [
         "chart-assessment-parents.png",
         "chart-assessment-students.png",
@@ -157,9 +187,9 @@ def test_png_charts_are_phone_sized(report: Report) -> None:
     assert single.size == Image.open(io.BytesIO(files["chart-gaps.png"])).size
 
 
-def test_write_all(report: Report, tmp_path: Path) -> None:
-    paths = write_all(report, tmp_path / "out")
-    names = sorted(p.name for p in paths)
+def test_write_all(written: list[Path], out: Path) -> None:
+    names = sorted(p.name for p in written)
+    assert sorted(p.name for p in out.iterdir()) == names  # and nothing else
     assert names[:4] == [
         "chart-assessment-parents.png",
         "chart-assessment-students.png",
@@ -167,9 +197,9 @@ def test_write_all(report: Report, tmp_path: Path) -> None:
         "chart-gaps.png",
     ]
     assert {"report.json", "report.xlsx", "report.docx", "report.txt"} <= set(names)
-    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["gaps"][0]["max_gap_pp"] == 40.8
-    assert "40,8 в. п." in (tmp_path / "out" / "report.txt").read_text(encoding="utf-8")
+    assert "40,8 в. п." in (out / "report.txt").read_text(encoding="utf-8")
 
 
 def test_no_waves_yet_is_a_clear_error(db: Database, settings: Settings) -> None:
@@ -204,6 +234,9 @@ def test_docx_of_20000_responses_with_many_free_texts_stays_small_and_grouped(
     texts = ("Все влаштовує",) * 3000 + ("Більше пояснювати критерії",) * 2000 + distinct
     _big_parents_wave(db, 20_000, texts)
     report = build_report(db, options(settings), [PARENTS])
+    from docx import Document
+    from openpyxl import load_workbook
+
     data = bytes(render(report, "docx"))
     doc = Document(io.BytesIO(data))
     # Speed is the benchmark's (scripts/bench/); what keeps it fast is that the document does
@@ -219,8 +252,9 @@ def test_docx_of_20000_responses_with_many_free_texts_stays_small_and_grouped(
     assert "Вільні відповіді (14000; однакові наведено один раз, спершу найчастіші):" in text
     # 9000 distinct answers, 18 of them quoted: the rest counted and left to the XLSX
     assert "Ще 8982 відповіді (8982 різні) — у файлі XLSX, аркуш «Вільні відповіді»." in text
-    sheet = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))))["Вільні відповіді"]
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    # read-only: the sheet is read as it streams in (loading 9000 rows whole took seconds)
+    book = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))), read_only=True)
+    rows = list(book["Вільні відповіді"].iter_rows(min_row=2, values_only=True))
     assert len(rows) == 9002 and sum(r[4] for r in rows) == 14_000
 
 
@@ -241,6 +275,8 @@ def test_identical_free_texts_are_grouped_whatever_their_case_spacing_or_full_st
         ("Більше прикладів", 2),
         ("Думка 0", 1),
     ]
+    from docx import Document
+
     doc = Document(io.BytesIO(bytes(render(report, "docx"))))
     bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
     assert bullets[:3] == ["«Все влаштовує» — 5 разів", "«Більше прикладів» — 2 рази", "«Думка 0»"]

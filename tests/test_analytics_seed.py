@@ -12,8 +12,6 @@ import json
 from typing import Any
 
 import pytest
-from docx import Document
-from openpyxl import load_workbook
 
 from analytics import build_report, render
 from analytics.records import Report
@@ -75,6 +73,9 @@ def _uk(value: float) -> str:
 
 @pytest.fixture(scope="module")
 def rendered(report: Report) -> dict[str, Any]:
+    from docx import Document  # here, not at collection (openpyxl loads numpy)
+    from openpyxl import load_workbook
+
     doc = Document(io.BytesIO(bytes(render(report, "docx"))))
     wb = load_workbook(io.BytesIO(bytes(render(report, "xlsx"))))
     return {

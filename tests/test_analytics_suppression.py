@@ -12,16 +12,13 @@ from __future__ import annotations
 import io
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
-from docx import Document
-from matplotlib.figure import Figure
-from openpyxl import load_workbook
 
 from analytics import AnalyticsOptions, build_report, render
 from analytics.numbers import percent, round_half_up
@@ -38,6 +35,12 @@ from storage.repositories.waves import create_wave
 from storage.survey_schema import parse_survey
 from tests.analytics_fixtures import STUDENTS, TEACHERS, Q, add_wave, options
 from tests.conftest import clean_settings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# python-docx, openpyxl and matplotlib are imported where they are used: every xdist worker
+# imports every test module while collecting, and openpyxl and matplotlib load numpy.
 
 SLUG = "mixed-survey"
 SURVEY_YAML = """
@@ -210,6 +213,51 @@ VARIANTS: list[tuple[str | None, str | None]] = [
 ]
 
 
+T = TypeVar("T")
+
+
+class Published:
+    """Every report variant of the school, built and rendered at most once per module: several
+    tests read the same variants, and a report in each format is what they cost."""
+
+    def __init__(self, school: School) -> None:
+        self.school = school
+        self._done: dict[tuple[str, str | None, str | None], Any] = {}
+
+    def _once(
+        self, what: str, class_name: str | None, role: str | None, make: Callable[[], T]
+    ) -> T:
+        key = (what, class_name, role)
+        if key not in self._done:
+            self._done[key] = make()
+        value: T = self._done[key]
+        return value
+
+    def report(self, class_name: str | None, role: str | None) -> Report:
+        return self._once(
+            "report", class_name, role, lambda: _report(self.school, class_name, role)
+        )
+
+    def render(self, class_name: str | None, role: str | None, fmt: str) -> str | bytes:
+        """The variant in `fmt` ("text" | "json" | "docx" | "xlsx") as render() makes it."""
+        return self._once(fmt, class_name, role, lambda: render(self.report(class_name, role), fmt))
+
+    def json(self, class_name: str | None, role: str | None) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(str(self.render(class_name, role, "json")))
+        return data
+
+    def chart_texts(self, class_name: str | None, role: str | None) -> list[str]:
+        """Every text drawn on the variant's charts (titles, labels, legends, notes)."""
+        return self._once(
+            "charts", class_name, role, lambda: _chart_texts(self.report(class_name, role))
+        )
+
+
+@pytest.fixture(scope="module")
+def published(school: School) -> Published:
+    return Published(school)
+
+
 def _report(school: School, class_name: str | None, role: str | None) -> Report:
     return build_report(
         school.db, options(school.settings), [SLUG], class_name=class_name, role=role
@@ -226,11 +274,11 @@ def _json(report: Report) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("class_name", "role"), VARIANTS)
 def test_every_figure_is_the_sum_of_the_shown_groups_only(
-    school: School, class_name: str | None, role: str | None
+    school: School, published: Published, class_name: str | None, role: str | None
 ) -> None:
     """Each published number is computed over the shown groups in the report's scope: the lone
     student is in none of them, whatever the filter."""
-    data = _json(_report(school, class_name, role))
+    data = published.json(class_name, role)
     (survey,) = data["surveys"]
     scope = _in(school.people, class_name, role)
     shown = _in(_shown(school.people), class_name, role)
@@ -269,9 +317,11 @@ def test_every_figure_is_the_sum_of_the_shown_groups_only(
     assert questions["q1"]["options"][3]["count"] == 0
 
 
-def test_no_subtraction_of_reports_gives_the_small_group_back(school: School) -> None:
+def test_no_subtraction_of_reports_gives_the_small_group_back(
+    school: School, published: Published
+) -> None:
     def q1(class_name: str | None, role: str | None) -> list[int]:
-        survey = _json(_report(school, class_name, role))["surveys"][0]
+        survey = published.json(class_name, role)["surveys"][0]
         if survey["suppressed"]:
             return [0, 0, 0, 0]  # nothing published
         q = next(q for q in survey["questions"] if q["id"] == "q1")
@@ -294,25 +344,24 @@ def test_no_subtraction_of_reports_gives_the_small_group_back(school: School) ->
     # the old report hid the "Ніколи" cell in the school total: here it is the true 0
     assert school_q1[3] == 0
     # the respondents too: school 36 = 35 shown + 1 hidden, and the report says 35
-    report = _report(school, None, None)
+    report = published.report(None, None)
     assert report.surveys[0].respondents == len(school.people) - 1
 
 
 def test_the_lone_students_free_text_appears_in_no_format_of_any_report(
-    school: School, png_texts: list[str]
+    published: Published,
 ) -> None:
     for class_name, role in VARIANTS:
-        report = _report(school, class_name, role)
-        text = str(render(report, "text"))
-        data = str(render(report, "json"))
-        docx = _docx_text(bytes(render(report, "docx")))
-        xlsx = _xlsx_values(bytes(render(report, "xlsx")))
-        charts(report)
-        for where in (text, data, docx, " ".join(map(str, xlsx)), " ".join(png_texts)):
+        text = str(published.render(class_name, role, "text"))
+        data = str(published.render(class_name, role, "json"))
+        docx = _docx_text(bytes(published.render(class_name, role, "docx")))
+        xlsx = _xlsx_values(bytes(published.render(class_name, role, "xlsx")))
+        png = published.chart_texts(class_name, role)
+        for where in (text, data, docx, " ".join(map(str, xlsx)), " ".join(png)):
             assert SECRET not in where
             assert "<5" not in where
     # while the parents' texts (21 writers) are quoted, grouped, most frequent first
-    school_report = _report(school, None, None)
+    school_report = published.report(None, None)
     q3 = next(q for q in school_report.surveys[0].questions if q.id == "q3")
     assert [(g.text, g.count) for g in q3.texts] == [
         ("Більше пояснювати критерії", 8),
@@ -335,8 +384,10 @@ def test_the_positive_share_and_gap_count_the_shown_groups_only(school: School) 
 # ------------------------------------------------------------------ response rates
 
 
-def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(school: School) -> None:
-    report = _report(school, None, "student")
+def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(
+    published: Published,
+) -> None:
+    report = published.report(None, "student")
     rows = {(r.class_name, r.role): r for r in report.response_rates}
     small = rows[("7-А", "student")]
     assert (small.registered, small.completed, small.rate, small.suppressed) == (
@@ -351,25 +402,27 @@ def test_response_rates_hide_the_small_class_and_leave_it_out_of_the_total(schoo
     assert (total.registered, total.completed, total.excluded) == (15, 15, ("7-А",))
     # total minus the shown classes: 0, not the hidden class's 1
     assert (total.completed or 0) - sum(r.completed or 0 for r in shown) == 0
-    text = str(render(report, "text"))
+    text = str(published.render(None, "student", "text"))
     assert "учні: 15 з 15 осіб (100 %), без 7-А (група менша за 5 осіб)" in text
-    one = _report(school, "7-А", "student")
+    one = published.report("7-А", "student")
     (row,) = one.response_rates
     assert (row.class_name, row.completed, row.rate, row.suppressed) == ("7-А", None, None, True)
-    assert "учні: приховано (група менша за 5 осіб)" in str(render(one, "text"))
+    assert "учні: приховано (група менша за 5 осіб)" in str(
+        published.render("7-А", "student", "text")
+    )
 
 
 # ------------------------------------------------------------------ trend
 
 
-def test_the_trend_never_compares_with_a_hidden_group(school: School) -> None:
+def test_the_trend_never_compares_with_a_hidden_group(school: School, published: Published) -> None:
     # last year 7-А had six students (shown), this year one (hidden): no change is computed
-    report = _report(school, "7-А", "student")
+    report = published.report("7-А", "student")
     (trend,) = report.trend
     assert trend.previous_wave == "2023-2024"
     assert trend.options == () and trend.constructs == ()
     # the school trend compares the shown groups: this year's share leaves the student out
-    school_report = _report(school, None, "student")
+    school_report = published.report(None, "student")
     (trend,) = school_report.trend
     answered, counts = _expected(_in(_shown(school.people), None, "student"), "q1", 4)
     current = {o.label: o.current for o in trend.options if o.question_id == "q1"}
@@ -391,14 +444,40 @@ def test_the_trend_never_compares_with_a_hidden_group(school: School) -> None:
 
 
 def _docx_text(data: bytes) -> str:
+    from docx import Document
+
     doc = Document(io.BytesIO(data))
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
 def _xlsx_values(data: bytes) -> list[Any]:
-    wb = load_workbook(io.BytesIO(data))
-    return [c.value for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    return [v for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+
+
+def _chart_texts(report: Report) -> list[str]:
+    """Every text drawn on the report's charts. The figures are made as `charts` makes them and
+    their texts read before they would be rasterised: encoding the pixels adds no text
+    (tests/test_analytics_reports.py checks the PNG files themselves)."""
+    import analytics.reports.png as png
+
+    seen: list[str] = []
+
+    def spy(fig: Figure) -> bytes:
+        seen.extend(_texts_of(fig))
+        return b""
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(png, "_png", spy)
+        charts(report)
+    return seen
+
+
+def _texts_of(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text"))]
 
 
 @pytest.fixture
@@ -410,7 +489,7 @@ def png_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     real = png._png
 
     def spy(fig: Figure) -> bytes:
-        seen.extend(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
+        seen.extend(_texts_of(fig))
         return real(fig)
 
     monkeypatch.setattr(png, "_png", spy)
@@ -418,27 +497,30 @@ def png_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_every_format_names_the_hidden_group_and_the_true_reason(
-    school: School, png_texts: list[str]
+    published: Published, png_texts: list[str]
 ) -> None:
-    report = _report(school, "7-А", None)
+    report = published.report("7-А", None)
     note = "7-А, учні — група менша за 5 осіб"
     assert f"Спільна анкета (2024-2025): 8 відповідей (не враховано: {note})" in str(
-        render(report, "text")
+        published.render("7-А", None, "text")
     )
-    docx = _docx_text(bytes(render(report, "docx")))
+    docx = _docx_text(bytes(published.render("7-А", None, "docx")))
     assert f"Не враховано в жодній цифрі: {note}." in docx
     assert "У довідці враховано відповіді 8 респондентів: батьки — 8." in docx
-    assert f"Не враховано в жодній цифрі: {note}" in _xlsx_values(bytes(render(report, "xlsx")))
+    xlsx = _xlsx_values(bytes(published.render("7-А", None, "xlsx")))
+    assert f"Не враховано в жодній цифрі: {note}" in xlsx
     render(report, "png")
     assert f"Не враховано: {note}" in png_texts
 
-    alone = _report(school, "7-А", "student")
-    assert f"Спільна анкета (2024-2025): приховано ({note})" in str(render(alone, "text"))
-    docx = _docx_text(bytes(render(alone, "docx")))
+    alone = published.report("7-А", "student")
+    assert f"Спільна анкета (2024-2025): приховано ({note})" in str(
+        published.render("7-А", "student", "text")
+    )
+    docx = _docx_text(bytes(published.render("7-А", "student", "docx")))
     assert f"Хвиля 2024-2025: відповіді приховано ({note})." in docx
     assert "Усі відповіді приховано" in docx
     assert "0 відповідей" not in docx and "1 відповідь" not in docx
-    values = _xlsx_values(bytes(render(alone, "xlsx")))
+    values = _xlsx_values(bytes(published.render("7-А", "student", "xlsx")))
     assert f"Відповіді приховано: {note}" in values
     png_texts.clear()
     render(alone, "png")

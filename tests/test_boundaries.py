@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -70,7 +71,10 @@ def parsed(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"))
 
 
+@functools.cache
 def imported_modules(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every absolute import in the file, found once for all the tests
+    (callers only read the list)."""
     tree = parsed(path)
     found: list[tuple[str, list[str]]] = []
     for node in ast.walk(tree):
@@ -79,6 +83,15 @@ def imported_modules(path: Path) -> list[tuple[str, list[str]]]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.module, [alias.name for alias in node.names]))
     return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_the_trees() -> Iterator[None]:
+    """The syntax trees (a quarter of a million objects) go when this module's tests are done,
+    not at the end of the run: every full garbage collection after them would walk them."""
+    yield
+    parsed.cache_clear()
+    imported_modules.cache_clear()
 
 
 def test_messenger_libraries_are_imported_only_by_their_channel() -> None:
@@ -146,16 +159,36 @@ def test_the_loop_finder_finds_a_loop() -> None:
     assert list(cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})) == [["a", "b", "c"]]
 
 
+# One fresh interpreter imports the pure modules one after another and prints, after each,
+# the impure modules loaded so far (as JSON). An impure module is then in sys.modules from the
+# first pure module that loads it on, so a module passes only if it and every module before
+# it load none: the same verdict for the set as one interpreter per module, for the start-up
+# and the shared imports of one (a process per module was most of this file's time).
+_PROBE = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+    print(json.dumps(sorted(m for m in sys.modules if m.startswith(IMPURE))), flush=True)
+"""
+
+
+@functools.cache
+def impure_loaded() -> dict[str, list[str]]:
+    """pure module -> the impure modules in sys.modules once it (and those before it) loaded."""
+    script = f"IMPURE = {IMPURE!r}\n{_PROBE}"
+    lines = subprocess.run(
+        [sys.executable, "-c", script, *PURE_MODULES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return dict(zip(PURE_MODULES, map(json.loads, lines), strict=True))
+
+
 @pytest.mark.parametrize("module", PURE_MODULES)
 def test_the_engine_and_the_flows_load_no_orm_settings_or_messenger(module: str) -> None:
-    probe = (
-        f"import sys, {module}; "
-        f"print(sorted({{m for m in sys.modules if m.startswith({IMPURE!r})}}))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert loaded == "[]"
+    assert impure_loaded()[module] == []
 
 
 def docstrings(tree: ast.AST) -> set[int]:

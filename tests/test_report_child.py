@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docx import Document
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.reports import making
@@ -88,11 +86,15 @@ def ask_for_a_report(db: Database, settings: Settings, now: datetime) -> Asked:
 
 
 def xlsx_cells(path: Path) -> list[tuple[str, list[tuple[object, ...]]]]:
+    from openpyxl import load_workbook  # here, not at collection: it loads numpy
+
     book = load_workbook(io.BytesIO(path.read_bytes()))
     return [(sheet.title, list(sheet.iter_rows(values_only=True))) for sheet in book.worksheets]
 
 
 def docx_text(path: Path) -> list[str]:
+    from docx import Document
+
     doc = Document(io.BytesIO(path.read_bytes()))
     cells = [c.text for table in doc.tables for row in table.rows for c in row.cells]
     return [p.text for p in doc.paragraphs] + cells

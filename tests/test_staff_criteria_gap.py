@@ -9,8 +9,6 @@ import json
 from datetime import datetime
 
 import pytest
-from docx import Document
-from openpyxl import load_workbook
 
 from analytics import AnalyticsOptions, build_report, render
 from bot.criteria.service import publish_notice
@@ -82,6 +80,9 @@ def test_criteria_vs_understanding_in_every_format(cs: CriteriaSchool) -> None:
     text = str(render(built, "text"))
     assert "• 7-А: ✅ 83,3 % (5 з 6) / розуміють 33,3 %; розрив 50 в. п." in text
     assert "• 7-Б: ✅ приховано (група менша за 5 осіб) / розуміють —" in text
+
+    from docx import Document  # here, not at collection (openpyxl loads numpy)
+    from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(bytes(render(built, "xlsx"))))["Критерії і розуміння"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]

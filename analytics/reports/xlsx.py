@@ -90,6 +90,9 @@ def _texts_sheet(wb: Workbook, report: Report) -> None:
     ]
     if not rows:
         return
+    # One Alignment for every cell: building one per cell was most of the time of a sheet of
+    # thousands of answers (openpyxl stores each distinct style once anyway).
+    wrap = Alignment(wrap_text=True, vertical="top")
     ws = _sheet(
         wb,
         "Вільні відповіді",
@@ -99,8 +102,8 @@ def _texts_sheet(wb: Workbook, report: Report) -> None:
     for row in rows:
         ws.append(row)
     for row in ws.iter_rows(min_row=2):
-        row[2].alignment = Alignment(wrap_text=True, vertical="top")
-        row[3].alignment = Alignment(wrap_text=True, vertical="top")
+        row[2].alignment = wrap
+        row[3].alignment = wrap
 
 
 def _gaps_sheet(wb: Workbook, report: Report) -> None:
