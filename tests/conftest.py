@@ -20,7 +20,6 @@ from bot.settings import Settings
 from bot.texts import set_strict
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.shared_sql_cache import share_compiled_sql
 
 _TEMPLATE: dict[str, Path] = {}
 
@@ -31,14 +30,6 @@ def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for name in ("TELEGRAM_BOT_TOKEN", "VIBER_AUTH_TOKEN", "DATABASE_URL", "TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _shared_compiled_sql() -> Iterator[None]:
-    """Every test's engine compiles a statement once per process (tests/shared_sql_cache.py)."""
-    with pytest.MonkeyPatch.context() as mp:
-        share_compiled_sql(mp)
-        yield
 
 
 def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
