@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +195,33 @@ def families(cs: CriteriaSchool) -> Families:
         other_teacher=users["oksana"],
         other_parent=users["ivan"],
     )
+
+
+def module_fixtures(fill: Callable[[CriteriaSchool], object] = populate) -> tuple[Any, ...]:
+    """The four fixtures of a criteria test module, over a school `fill`ed once per module:
+
+        filled, db_url, cs, fam = module_fixtures()
+
+    `filled` (module scope) builds the school; a test that asks for `fam` gets `db_url` as a
+    copy of it and `cs` restored from it, one that asks only for `cs` an empty school."""
+
+    @pytest.fixture(scope="module")
+    def filled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Filled:
+        return fill_once(module_db_url, tmp_path_factory.mktemp("data"), FILL_NOW, fill)
+
+    @pytest.fixture
+    def db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+        with school_db_url(request, db_url, tmp_path) as url:
+            yield url
+
+    @pytest.fixture
+    def cs(
+        request: pytest.FixtureRequest, db: Database, settings: Settings, now: datetime
+    ) -> CriteriaSchool:
+        return school(request, db, settings, now)
+
+    @pytest.fixture
+    def fam(cs: CriteriaSchool) -> Families:
+        return families(cs)
+
+    return filled, db_url, cs, fam

@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.cli.app import AppContext
 from bot.settings import Settings
-from storage.db import Database
 from storage.models import Notice, OutboxMessage
-from tests.criteria_fixtures import (
-    FILL_NOW,
-    CriteriaSchool,
-    Families,
-    Filled,
-    families,
-    fill_once,
-    populate,
-    school,
-    school_db_url,
-)
+from tests.criteria_fixtures import CriteriaSchool, Families, module_fixtures
 
 PDF = b"%PDF-1.4\n% criteria\n"
 DOCX = b"PK\x03\x04 a docx is a zip"
 
 
-@pytest.fixture(scope="module")
-def filled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Filled:
-    return fill_once(module_db_url, tmp_path_factory.mktemp("data"), FILL_NOW, populate)
-
-
-@pytest.fixture
-def db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with school_db_url(request, db_url, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def cs(
-    request: pytest.FixtureRequest, db: Database, settings: Settings, now: datetime
-) -> CriteriaSchool:
-    return school(request, db, settings, now)
-
-
-@pytest.fixture
-def fam(cs: CriteriaSchool) -> Families:
-    return families(cs)
+filled, db_url, cs, fam = module_fixtures()
 
 
 def run(cs: CriteriaSchool, *args: str, settings: Settings | None = None) -> Result:

@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
 from bot.cli.app import AppContext
 from bot.criteria.service import coverage
 from bot.settings import Settings
-from storage.db import Database
 from storage.repositories import receipts
-from tests.criteria_fixtures import (
-    FILL_NOW,
-    CriteriaSchool,
-    Families,
-    Filled,
-    families,
-    fill_once,
-    populate,
-    school,
-    school_db_url,
-)
-
-
-@pytest.fixture(scope="module")
-def filled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Filled:
-    return fill_once(module_db_url, tmp_path_factory.mktemp("data"), FILL_NOW, fill)
-
-
-@pytest.fixture
-def db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with school_db_url(request, db_url, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def cs(
-    request: pytest.FixtureRequest, db: Database, settings: Settings, now: datetime
-) -> CriteriaSchool:
-    return school(request, db, settings, now)
-
-
-@pytest.fixture
-def fam(cs: CriteriaSchool) -> Families:
-    return families(cs)
+from tests.criteria_fixtures import CriteriaSchool, Families, module_fixtures, populate
 
 
 def fill(cs: CriteriaSchool) -> Families:
@@ -78,6 +41,9 @@ def fill(cs: CriteriaSchool) -> Families:
     fam.other_teacher.press("Без файлу")
     fam.other_teacher.press("Надіслати")
     return fam
+
+
+filled, db_url, cs, fam = module_fixtures(fill)
 
 
 def _publish(fam: Families, subject: str, class_name: str) -> None:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,46 +14,15 @@ from bot.criteria.service import publish_notice, queue_criteria_reminders
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import IncomingEvent
 from bot.settings import Settings
-from storage.db import Database
 from storage.models import NoticeDelivery, NoticeQuestion
 from storage.repositories import groups, invites, people
-from tests.criteria_fixtures import (
-    FILL_NOW,
-    CriteriaSchool,
-    Families,
-    Filled,
-    families,
-    fill_once,
-    populate,
-    school,
-    school_db_url,
-)
+from tests.criteria_fixtures import CriteriaSchool, Families, module_fixtures
 from tests.dialog import assert_dialog, press
 
 TEXT = "Контрольна робота: 12 балів — усі завдання правильно, з поясненнями."
 
 
-@pytest.fixture(scope="module")
-def filled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Filled:
-    return fill_once(module_db_url, tmp_path_factory.mktemp("data"), FILL_NOW, populate)
-
-
-@pytest.fixture
-def db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with school_db_url(request, db_url, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def cs(
-    request: pytest.FixtureRequest, db: Database, settings: Settings, now: datetime
-) -> CriteriaSchool:
-    return school(request, db, settings, now)
-
-
-@pytest.fixture
-def fam(cs: CriteriaSchool) -> Families:
-    return families(cs)
+filled, db_url, cs, fam = module_fixtures()
 
 
 def publish(cs: CriteriaSchool, class_name: str = "7-А", subject: str = "Математика") -> int:
