@@ -14,7 +14,7 @@ from bot.channels.telegram.client import publish_chat_menus
 from bot.cli import main
 from bot.cli.app import AppContext
 from bot.settings import Settings
-from bot.staff.command_menu import StaffMenuSync, staff_menus
+from bot.staff.command_menu import StaffMenuSync, published_menus, staff_menus
 from storage.db import Database
 from storage.repositories import people, staff
 from tests.fake_telegram import FakeTelegram
@@ -154,3 +154,34 @@ def test_set_commands_again_takes_back_a_menu_it_gave_before(
     )
     assert fake.menu_for(TEACHER) == FAMILY
     assert fake.menu_for(DIRECTOR) == FAMILY[:1] + EVERY_STAFF_COMMAND + FAMILY[1:]
+
+
+def test_forget_erases_the_record_of_a_staff_chats_menu(db: Database, settings: Settings) -> None:
+    staffed_school(db, settings)
+    fake = FakeTelegram()
+
+    def stored_accounts() -> set[str]:
+        with db.read() as session:
+            return set(published_menus(session, "telegram"))
+
+    async def scenario() -> None:
+        async with transport_bot(fake) as bot:
+            sync = StaffMenuSync(
+                db,
+                "telegram",
+                lambda menus, published: publish_chat_menus(bot, menus, published),
+                lambda: NOW,
+            )
+            assert await sync.run_once() == (3, 0)
+            assert str(TEACHER) in stored_accounts()
+            with db.write() as session:  # the teacher uses /forget
+                teacher = people.person_for_identity(session, "telegram", str(TEACHER))
+                assert teacher is not None
+                people.forget(session, teacher.id)
+            assert stored_accounts() == {str(DIRECTOR), str(CLASS_TEACHER)}
+            # The running bot still takes the menu back, and stores nothing about the chat.
+            assert await sync.run_once() == (0, 1)
+            assert fake.menu_for(TEACHER) == []
+            assert stored_accounts() == {str(DIRECTOR), str(CLASS_TEACHER)}
+
+    asyncio.run(scenario())

@@ -20,8 +20,7 @@ from storage.records import SCHOOL_WIDE_ROLES, STAFF_ROLES, PersonInfo
 from storage.repositories import identity, people
 
 # Published menus are kept with what the bot learned about itself (bot_identity), one fact per
-# chat: "menu:<account>" -> "<language>:<command>,<command>".
-_MENU_KEY = "menu:"
+# chat: identity.menu_key(account) -> "<language>:<command>,<command>".
 
 # The adapter's publisher: sends the menus that differ from `published` (account -> menu it
 # was given), updates `published` and returns how many chats it changed.
@@ -69,7 +68,9 @@ def staff_menus(session: Session, channel: str) -> list[CommandMenu]:
 def published_menus(session: Session, channel: str) -> dict[str, CommandMenu]:
     """The menus last given to each chat, as stored by `record_published`."""
     menus = {}
-    for account, value in identity.recall_prefixed(session, channel, _MENU_KEY).items():
+    for account, value in identity.recall_prefixed(
+        session, channel, identity.MENU_KEY_PREFIX
+    ).items():
         language, _, commands = value.partition(":")
         menus[account] = CommandMenu(account, language, tuple(filter(None, commands.split(","))))
     return menus
@@ -86,9 +87,9 @@ def record_published(
     for account, menu in after.items():
         if before.get(account) != menu:
             value = f"{menu.language}:{','.join(menu.commands)}"
-            identity.remember(session, channel, _MENU_KEY + account, value, now)
+            identity.remember(session, channel, identity.menu_key(account), value, now)
     for account in before.keys() - after.keys():
-        identity.forget(session, channel, _MENU_KEY + account)
+        identity.forget(session, channel, identity.menu_key(account))
 
 
 class StaffMenuSync:

@@ -12,6 +12,13 @@ from storage.db import upsert_into
 from storage.models import BotIdentity
 
 MAX_VALUE = 200
+# A chat's own command menu, as the bot last published it (bot/staff/command_menu.py): one
+# fact per chat, keyed by the chat's id, so erasing a person erases theirs (people.forget).
+MENU_KEY_PREFIX = "menu:"
+
+
+def menu_key(account: str) -> str:
+    return MENU_KEY_PREFIX + account
 
 
 def remember(session: Session, channel: str, key: str, value: str, now: datetime) -> bool:

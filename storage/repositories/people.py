@@ -27,6 +27,7 @@ from storage.models import (
     StaffAudit,
 )
 from storage.records import STAFF_ROLES, MembershipInfo, PersonInfo, Recipient
+from storage.repositories import identity
 from storage.repositories.criteria import RELAY_KEY_PREFIX
 from storage.repositories.outbox import FINISHED, SCRUBBED, finished
 
@@ -178,6 +179,9 @@ def forget(session: Session, person_id: int) -> None:
                 MessengerSession.channel == channel, MessengerSession.external_id == external_id
             )
         )
+        # The menu a staff member's chat was given names the chat: it goes too (a running bot
+        # still takes the menu back in Telegram; a stopped one leaves refused commands there).
+        identity.forget(session, channel, identity.menu_key(external_id))
     for model in (NoticeDelivery, ReminderLog, Completion, Draft, Membership, Identity):
         session.execute(delete(model).where(model.person_id == person_id))
     session.execute(delete(Person).where(Person.id == person_id))
