@@ -94,6 +94,7 @@ ROUTES = Routes(
         criteria.ASKING: criteria.question_input,
         criteria.ANSWERING: criteria.answer_input,
         staff.SURVEY_MODE: staff.survey_input,
+        staff.CLASSES_MODE: staff.classes_input,
     },
     menu_items={
         "help": menu.help_item,
@@ -135,6 +136,7 @@ APPLIERS: Mapping[type, Applier] = {
     criteria.AskQuestion: criteria_effects.ask,
     criteria.AnswerQuestion: criteria_effects.answer,
     staff.RequestReport: staff_effects.request_report,
+    staff.AddClasses: staff_effects.add_classes,
     staff.Nudge: staff_effects.nudge,
     staff.MakeInvite: staff_effects.make_invite,
     staff.OpenSurvey: staff_effects.open_survey,

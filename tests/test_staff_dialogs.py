@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Invite, Membership, ReportRequest, StaffAudit, Wave
+from storage.repositories import school
 from tests.criteria_fixtures import CriteriaSchool
 from tests.dialog import assert_dialog, press
 from tests.staff_fixtures import build_staff_school, open_survey, person_id, submit
@@ -244,3 +245,38 @@ def test_a_report_request_left_by_a_crash_is_sent_once(cs: CriteriaSchool) -> No
     assert [f.name.rsplit(".", 1)[1] for f in files] == ["png", "xlsx", "docx"]
     assert finish_pending_reports(cs.db, cs.settings, later) == 0
     assert len(cs.outbox("report")) == len(rows)
+
+
+def test_director_adds_classes_in_chat_and_it_is_logged(cs: CriteriaSchool) -> None:
+    director = cs.join("director", None, "director")
+    teacher = cs.join("iryna", "7-А", "class_teacher")
+    assert_dialog(
+        director,
+        [
+            ("/staff", ["Працівники школи"]),
+            (press("Класи школи"), ["🏫 Класи школи: 7-А, 7-Б, 8-В"]),
+            (press("Додати класи"), ["через кому"]),
+            ("5 а; 10-Б,, --", ["не схоже на назви класів", "Нічого не змінено"]),
+        ],
+    )
+    with cs.db.read() as session:
+        assert set(school.class_names(session).values()) == {"7-А", "7-Б", "8-В"}
+    assert_dialog(
+        director,
+        [
+            (press("Додати класи"), ["через кому"]),
+            (
+                "5 а; 10-Б, 7-А",
+                ["✅ Додано класи: 5-А, 10-Б", "Класи школи: 5-А, 7-А, 7-Б, 8-В, 10-Б"],
+            ),
+            (press("Додати класи"), ["через кому"]),
+            ("7-а", ["Ці класи вже є"]),
+        ],
+    )
+    with cs.db.read() as session:
+        assert set(school.class_names(session).values()) == {"5-А", "7-А", "7-Б", "8-В", "10-Б"}
+        audit = session.execute(select(StaffAudit.action, StaffAudit.detail)).all()
+    assert [tuple(a) for a in audit] == [("add_classes", "5-А, 10-Б")]
+    # The new class is there at once for invites and surveys; a class teacher cannot add any.
+    assert_dialog(teacher, [("/staff", ["лише для таких ролей: адміністрація, директор"])])
+    assert "Класи школи" not in teacher.last_text()

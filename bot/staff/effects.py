@@ -18,6 +18,7 @@ from bot.members.identity import bot_identity
 from bot.members.invites import InviteError, create_invite
 from bot.settings import Settings
 from bot.staff.flows import (
+    AddClasses,
     AssignClassTeacher,
     CloseSurvey,
     MakeInvite,
@@ -25,6 +26,7 @@ from bot.staff.flows import (
     OpenSurvey,
     RemoveRole,
     RequestReport,
+    class_order,
 )
 from bot.staff.permissions import class_scope, may_act_on_class, scope_of
 from bot.staff.reports import run_report_request
@@ -40,6 +42,7 @@ from bot.texts import t
 from storage.db import Database
 from storage.records import PersonInfo
 from storage.repositories import people, school, staff, waves
+from storage.repositories.school import ClassNameError
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +222,37 @@ def assign(effect: AssignClassTeacher, ctx: EffectContext) -> None:
         )
     except StaffError as exc:
         raise EffectFailed(exc.key) from exc
+
+
+def add_classes(effect: AddClasses, ctx: EffectContext) -> None:
+    """The director's new classes: normalised, the new ones stored and logged, and a reply with
+    the school's classes after the commit."""
+    person = _person(ctx, "staff")
+    before = set(school.class_names(ctx.session).values())
+    try:
+        rows = school.add_classes(ctx.session, ctx.settings.school_name, list(effect.names))
+    except ClassNameError as exc:
+        raise EffectFailed("st_classes_bad") from exc
+    added = sorted({r.name for r in rows} - before, key=class_order)
+    if added:
+        staff.add_audit(
+            ctx.session,
+            ctx.now,
+            actor_id=person.id,
+            actor_name=person.display_name,
+            action="add_classes",
+            detail=", ".join(added)[:500],
+        )
+    everyone = ", ".join(sorted(before | set(added), key=class_order))
+    key, params = (
+        ("st_classes_added", {"added": ", ".join(added)}) if added else ("st_classes_known", {})
+    )
+    text = t(person.language, key, classes=everyone, **params)
+    ctx.jobs.append(Job(partial(_reply_job, text)))
+
+
+def _reply_job(text: str, db: Database, settings: Settings, now: datetime) -> list[Reply]:
+    return [Reply(text)]
 
 
 def remove(effect: RemoveRole, ctx: EffectContext) -> None:

@@ -8,13 +8,14 @@ bot/staff/effects.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol, cast
 
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.core import Ctx, Step, World
-from bot.engine.events import Button, Reply
+from bot.engine.events import Button, EventKind, Reply
 from bot.staff.permissions import (
     COMMANDS,
     allowed_roles,
@@ -31,6 +32,8 @@ MAX_WAVES = 8
 CLOSE_DAYS = (3, 7, 14)
 INVITE_ROLES = ROLES  # the index of a role in an invite button
 SURVEY_MODE = "st_survey"
+CLASSES_MODE = "st_classes"  # waiting for the names of new classes
+MAX_NEW_CLASSES = 40  # in one message: a whole school's worth, not a pasted document
 MAX_BUTTON_LABEL = 60
 
 
@@ -76,6 +79,13 @@ class RemoveRole:
     person_id: int
     class_id: int | None
     role: str
+
+
+@dataclass(frozen=True)
+class AddClasses:
+    """Classes as the director typed them; the effect normalises (`7 а` -> `7-А`) and checks."""
+
+    names: tuple[str, ...]
 
 
 # ---------------------------------------------------------------- the view
@@ -548,15 +558,45 @@ def staff(ctx: Ctx) -> Step:
     members = _view(ctx).staff()
     lines = [ctx.t("st_staff_title")]
     lines += [f"• {m.name or '—'}: {_roles_text(ctx, m)}" for m in members]
-    rows = tuple(
+    rows = [
         (
             Button(
                 _label(m.name or str(m.person_id)), encode(ButtonKind.STAFF, "who", m.person_id, 0)
             ),
         )
         for m in members
-    )
-    return ctx.step(ctx.state.to("idle")).say("\n".join(lines), rows)
+    ]
+    rows.append((Button(ctx.t("btn_st_classes"), encode(ButtonKind.STAFF, "classes", 0, 0)),))
+    return ctx.step(ctx.state.to("idle")).say("\n".join(lines), tuple(rows))
+
+
+def class_order(name: str) -> tuple[int, str]:
+    """5-А before 10-А: by the year's number, then the letter."""
+    digits = name[: len(name) - len(name.lstrip("0123456789"))]
+    return (int(digits) if digits else 99, name)
+
+
+def _classes(ctx: Ctx) -> Step:
+    """The school's classes and a button to add some (the CLI's `class list` / `class add`)."""
+    names = ", ".join(sorted(_class_names(ctx).values(), key=class_order))
+    names = names or ctx.t("st_classes_none")
+    add = ((Button(ctx.t("btn_st_add_classes"), encode(ButtonKind.STAFF, "addcls", 0, 0)),),)
+    return ctx.step(ctx.state.to("idle")).say(ctx.t("st_classes", classes=names), add)
+
+
+def classes_input(ctx: Ctx) -> Step:
+    """The names of new classes, separated by commas (or lines)."""
+    if ctx.person is None or not _allowed(ctx, "staff"):
+        return _refuse(ctx, "staff")
+    text = ctx.event.text if ctx.event.kind is EventKind.TEXT else ""
+    names = tuple(n.strip() for n in re.split(r"[,;\n]+", text) if n.strip())
+    if not names:
+        return ctx.step().say(ctx.t("st_classes_ask"))
+    if len(names) > MAX_NEW_CLASSES:
+        return ctx.step().say(ctx.t("st_classes_too_many", max=MAX_NEW_CLASSES))
+    step = ctx.step(ctx.state.to("idle"))
+    step.effects.append(AddClasses(names))
+    return step
 
 
 def _member(ctx: Ctx, person_id: int) -> StaffMember | None:
@@ -572,6 +612,10 @@ def staff_pressed(ctx: Ctx) -> Step:
         ctx.payload.int_arg(1),
         ctx.payload.int_arg(2),
     )
+    if word == "classes":
+        return _classes(ctx)
+    if word == "addcls":
+        return ctx.step(ctx.state.to(CLASSES_MODE)).say(ctx.t("st_classes_ask"))
     member = _member(ctx, person_id)
     if member is None:
         return ctx.fallback("stale")
