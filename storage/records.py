@@ -160,3 +160,16 @@ class RateLine:
 class WaveRates:
     wave: WaveInfo
     lines: tuple[RateLine, ...]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the staff audit log: who changed what, when."""
+
+    at: datetime
+    actor_name: str
+    action: str
+    target_name: str
+    class_name: str
+    wave_id: int | None
+    detail: str

@@ -277,6 +277,17 @@ def test_director_adds_classes_in_chat_and_it_is_logged(cs: CriteriaSchool) -> N
         assert set(school.class_names(session).values()) == {"5-А", "7-А", "7-Б", "8-В", "10-Б"}
         audit = session.execute(select(StaffAudit.action, StaffAudit.detail)).all()
     assert [tuple(a) for a in audit] == [("add_classes", "5-А, 10-Б")]
+    # The change log in chat, as `classpulse staff log` (school time: UTC+2 in March).
+    assert_dialog(
+        director,
+        [
+            ("/staff", ["Працівники школи"]),
+            (
+                press("Журнал змін"),
+                ["Останні зміни", "02.03 12:00 · Director · додано класи · 5-А, 10-Б"],
+            ),
+        ],
+    )
     # The new class is there at once for invites and surveys; a class teacher cannot add any.
     assert_dialog(teacher, [("/staff", ["лише для таких ролей: адміністрація, директор"])])
     assert "Класи школи" not in teacher.last_text()

@@ -24,7 +24,7 @@ from bot.staff.permissions import (
     scope_of,
 )
 from bot.texts import role_name
-from storage.records import FAMILY_ROLES, ROLES, StaffMember, WaveInfo, WaveRates
+from storage.records import FAMILY_ROLES, ROLES, AuditEntry, StaffMember, WaveInfo, WaveRates
 
 NUDGE_EVERY = timedelta(hours=24)
 BAR_WIDTH = 10
@@ -119,6 +119,10 @@ class StaffView(Protocol):
         ...
 
     def staff(self) -> list[StaffMember]: ...
+
+    def audit(self, limit: int) -> list[AuditEntry]:
+        """The latest entries of the staff audit log, newest first."""
+        ...
 
     def local(self, when: datetime) -> datetime:
         """A time in the school's time zone."""
@@ -558,7 +562,7 @@ def staff(ctx: Ctx) -> Step:
     members = _view(ctx).staff()
     lines = [ctx.t("st_staff_title")]
     lines += [f"• {m.name or '—'}: {_roles_text(ctx, m)}" for m in members]
-    rows = [
+    rows: list[tuple[Button, ...]] = [
         (
             Button(
                 _label(m.name or str(m.person_id)), encode(ButtonKind.STAFF, "who", m.person_id, 0)
@@ -566,8 +570,44 @@ def staff(ctx: Ctx) -> Step:
         )
         for m in members
     ]
-    rows.append((Button(ctx.t("btn_st_classes"), encode(ButtonKind.STAFF, "classes", 0, 0)),))
+    rows.append(
+        (
+            Button(ctx.t("btn_st_classes"), encode(ButtonKind.STAFF, "classes", 0, 0)),
+            Button(ctx.t("btn_st_log"), encode(ButtonKind.STAFF, "log", 0, 0)),
+        )
+    )
     return ctx.step(ctx.state.to("idle")).say("\n".join(lines), tuple(rows))
+
+
+AUDIT_LINES = 15  # the latest changes in chat; `classpulse staff log --limit N` has them all
+# The audit's actions (bot/staff/effects.py, bot/staff/service.py) in words.
+AUDIT_ACTIONS = {
+    "assign_class_teacher": "audit_assign_class_teacher",
+    "remove_role": "audit_remove_role",
+    "nudge": "audit_nudge",
+    "invite": "audit_invite",
+    "open_wave": "audit_open_wave",
+    "close_wave": "audit_close_wave",
+    "add_classes": "audit_add_classes",
+}
+
+
+def _log(ctx: Ctx) -> Step:
+    """The staff audit log's latest entries (the CLI's `staff log`)."""
+    entries = _view(ctx).audit(AUDIT_LINES)
+    if not entries:
+        return ctx.step().say(ctx.t("st_log_empty"))
+    lines = [ctx.t("st_log_title")]
+    for e in entries:
+        key = AUDIT_ACTIONS.get(e.action)
+        parts = [
+            f"{_view(ctx).local(e.at):%d.%m %H:%M}",
+            e.actor_name or "—",
+            ctx.t(key) if key else e.action,
+        ]
+        parts += [p for p in (e.target_name, e.class_name, e.detail) if p]
+        lines.append(" · ".join(parts))
+    return ctx.step().say("\n".join(lines))
 
 
 def class_order(name: str) -> tuple[int, str]:
@@ -614,6 +654,8 @@ def staff_pressed(ctx: Ctx) -> Step:
     )
     if word == "classes":
         return _classes(ctx)
+    if word == "log":
+        return _log(ctx)
     if word == "addcls":
         return ctx.step(ctx.state.to(CLASSES_MODE)).say(ctx.t("st_classes_ask"))
     member = _member(ctx, person_id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import capabilities
-from storage.records import RateLine, StaffMember, WaveInfo, WaveRates
+from storage.records import AuditEntry, RateLine, StaffMember, WaveInfo, WaveRates
 from storage.repositories import analytics as analytics_repo
 from storage.repositories import people, school, staff, surveys, waves
 
@@ -74,6 +74,9 @@ class DbStaffView:
         for row in surveys.list_surveys(self.session):
             latest[row.slug] = row.title
         return sorted(latest.items())
+
+    def audit(self, limit: int) -> list[AuditEntry]:
+        return staff.audit_log(self.session, limit)
 
     def current_waves(self) -> list[WaveRates]:
         found = waves.list_waves(self.session, "open") + waves.list_waves(self.session, "scheduled")

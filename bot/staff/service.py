@@ -14,10 +14,9 @@ from bot.members.invites import CreatedInvite
 from bot.settings import Settings
 from bot.surveys.admin import reminder_reply
 from bot.texts import role_name, t
-from storage.records import FAMILY_ROLES, WaveInfo
+from storage.records import FAMILY_ROLES, AuditEntry, WaveInfo
 from storage.repositories import people, reminders, staff
 from storage.repositories.outbox import enqueue_many
-from storage.repositories.staff import AuditEntry
 
 NUDGE_EVERY = timedelta(hours=24)
 

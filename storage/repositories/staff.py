@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Membership, Person, ReportRequest, SchoolClass, StaffAudit
-from storage.records import STAFF_ROLES, StaffMember
+from storage.records import STAFF_ROLES, AuditEntry, StaffMember
 
 # ---------------------------------------------------------------- staff
 
@@ -59,17 +59,6 @@ def count_with_role(session: Session, role: str) -> int:
 
 
 # ---------------------------------------------------------------- audit
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    actor_name: str
-    action: str
-    target_name: str
-    class_name: str
-    wave_id: int | None
-    detail: str
-
-
 def add_audit(
     session: Session,
     now: datetime,
