@@ -175,13 +175,8 @@ def open_survey(effect: OpenSurvey, ctx: EffectContext) -> None:
         wave_id=wave.id,
         detail=f"{effect.slug} {wave.label}: {opened.invitations} invitations",
     )
-    ctx.jobs.append(Job(partial(_opened_job, person.language, wave.title, opened.invitations)))
-
-
-def _opened_job(
-    lang: str, title: str, count: int, db: Database, settings: Settings, now: datetime
-) -> list[Reply]:
-    return [Reply(t(lang, "st_survey_opened", title=title, count=count))]
+    text = t(person.language, "st_survey_opened", title=wave.title, count=opened.invitations)
+    ctx.jobs.append(Job(partial(_reply_job, text)))
 
 
 def close_survey(effect: CloseSurvey, ctx: EffectContext) -> None:

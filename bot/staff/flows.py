@@ -93,7 +93,7 @@ class StaffView(Protocol):
     """What the staff flows read."""
 
     def classes(self) -> list[tuple[int, str]]:
-        """Every class of the school: (id, name), by name."""
+        """Every class of the school: (id, name), in `class_order` (5-А before 10-А)."""
         ...
 
     def report_waves(self) -> list[WaveInfo]:
@@ -618,8 +618,7 @@ def class_order(name: str) -> tuple[int, str]:
 
 def _classes(ctx: Ctx) -> Step:
     """The school's classes and a button to add some (the CLI's `class list` / `class add`)."""
-    names = ", ".join(sorted(_class_names(ctx).values(), key=class_order))
-    names = names or ctx.t("st_classes_none")
+    names = ", ".join(_class_names(ctx).values()) or ctx.t("st_classes_none")
     add = ((Button(ctx.t("btn_st_add_classes"), encode(ButtonKind.STAFF, "addcls", 0, 0)),),)
     return ctx.step(ctx.state.to("idle")).say(ctx.t("st_classes", classes=names), add)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import capabilities
+from bot.staff.flows import class_order
 from storage.records import AuditEntry, RateLine, StaffMember, WaveInfo, WaveRates
 from storage.repositories import analytics as analytics_repo
 from storage.repositories import people, school, staff, surveys, waves
@@ -22,7 +23,8 @@ class DbStaffView:
 
     def classes(self) -> list[tuple[int, str]]:
         if self._classes is None:
-            self._classes = sorted(school.class_names(self.session).items(), key=lambda x: x[1])
+            names = school.class_names(self.session).items()
+            self._classes = sorted(names, key=lambda x: class_order(x[1]))
         return self._classes
 
     def report_waves(self) -> list[WaveInfo]:
