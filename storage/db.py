@@ -57,6 +57,17 @@ def _private_sqlite_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+@contextmanager
+def _committed(session: Session) -> Iterator[None]:
+    """Commit what the block did, or roll it back if it raised."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 class _WriterTurn:
     """The turn of one write transaction among this process's threads (SQLite).
 
@@ -118,12 +129,8 @@ class Database:
         """One transaction that commits on success; on SQLite it starts as BEGIN IMMEDIATE."""
         with self._writer, self._sessions() as session:
             session.connection(execution_options={"immediate": True})
-            try:
+            with _committed(session):
                 yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
 
     @contextmanager
     def bulk_write(self) -> Iterator[Session]:
@@ -146,12 +153,8 @@ class Database:
                     bind=connection.execution_options(immediate=True), expire_on_commit=False
                 ) as session:
                     session.connection().exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-                    try:
+                    with _committed(session):
                         yield session
-                        session.commit()
-                    except BaseException:
-                        session.rollback()
-                        raise
             finally:
                 if connection.in_transaction():
                     connection.rollback()
