@@ -6,10 +6,12 @@ import gc
 import itertools
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -114,9 +116,72 @@ def _share_sqlite_compilation() -> None:
     storage.db.create_engine = create  # type: ignore[assignment]
 
 
+def _share_tls_context() -> None:
+    """Give every httpx client of the test process one default TLS context.
+
+    httpx builds a context for each client, loading certifi's CA bundle (30 ms of CPU), and the
+    suite makes a client for every bot it starts and every request helper. The tests speak
+    plain HTTP to 127.0.0.1, so the context is never used; an identical shared one is the same
+    to every client. Other `verify` values are passed through untouched."""
+    import httpx._transports.default as transports  # PTB loads it anyway
+
+    make = transports.create_ssl_context
+    made: dict[bool, Any] = {}
+
+    def shared(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        if verify is not True or cert is not None:
+            return make(verify=verify, cert=cert, trust_env=trust_env)
+        if trust_env not in made:
+            made[trust_env] = make(verify=True, cert=None, trust_env=trust_env)
+        return made[trust_env]
+
+    transports.create_ssl_context = shared
+
+
+def _rewrite_test_modules_once(config: pytest.Config) -> None:
+    """In xdist's controller: rewrite the test modules' asserts once, into pytest's own cache
+    (tests/__pycache__), while the workers start; each worker then loads them from there.
+
+    Every worker imports every test module, and rewriting them was half of a worker's start
+    (1.6 s of CPU each). pytest reads its cache even where PYTHONDONTWRITEBYTECODE is set, but
+    only writes it where it is not, so a fresh checkout under that variable paid it in every
+    worker on every run. The files are pytest's checked-hash pycs, written as pytest writes
+    them (atomically), ignored by git; a worker that comes first rewrites for itself as before.
+    This uses pytest's private helpers: if they move, nothing is cached and nothing breaks."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    try:
+        from _pytest.assertion import rewrite
+    except ImportError:
+        return
+    needed = ("PYC_TAIL", "assertstate_key", "get_cache_dir", "_read_pyc", "_rewrite_test")
+    if not all(hasattr(rewrite, name) for name in (*needed, "_write_pyc")):
+        return
+    if config.getoption("assertmode") != "rewrite":
+        return
+    state = config.stash[rewrite.assertstate_key]
+
+    def rewrite_all() -> None:
+        for source in sorted(Path(__file__).parent.glob("test_*.py")):
+            cache = rewrite.get_cache_dir(source)
+            pyc = cache / (source.name[:-3] + rewrite.PYC_TAIL)
+            try:
+                if rewrite._read_pyc(source, pyc) is not None:
+                    continue
+                source_hash, code = rewrite._rewrite_test(source, config)
+                cache.mkdir(exist_ok=True)
+                rewrite._write_pyc(state, code, source_hash, pyc)
+            except (OSError, SyntaxError):
+                continue  # the worker meets the same file and reports it
+
+    threading.Thread(target=rewrite_all, name="rewrite-tests", daemon=True).start()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _rewrite_test_modules_once(config)
     _temp_files_in_ram()
     _share_sqlite_compilation()
+    _share_tls_context()
     config.addinivalue_line("markers", "sqlite_only: checks SQLite-specific behaviour")
     config.addinivalue_line("markers", "pg_only: runs in the PostgreSQL leg only")
     # A missing translation fails the test instead of quietly falling back to Ukrainian.
