@@ -267,3 +267,20 @@ def test_a_channel_that_cannot_hand_over_files_says_so(cs: CriteriaSchool) -> No
     text = said(director.send_file("answers.csv", export()))
     assert "бот зараз не може отримати файл" in text
     assert waves_and_responses(cs) == []
+
+
+def test_an_xlsx_from_google_sheets_is_imported_too(cs: CriteriaSchool) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in parents_export(rows=6):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    director = cs.join("director", None, "director")
+    to_file_step(director)
+    text = said(director.send_file("Відповіді.xlsx", out.getvalue(), "application/vnd.ms-excel"))
+    assert "✅ Імпортовано 6 відповідей до «Анкета для батьків», хвиля 2024-2025" in text
+    assert waves_and_responses(cs) == [(PARENTS, "2024-2025", "import", 6)]
