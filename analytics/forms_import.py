@@ -15,9 +15,13 @@ first, so a file is never reported "already imported" under a survey it is not. 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from analytics.forms_match import (
     FIT_SAMPLE,
@@ -63,6 +67,7 @@ class ImportProblem:
     column: str
     value: str
     message: str
+    code: str = ""  # the kind, for callers that say it in another language: date, class, option
 
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row is not None else "header"
@@ -72,12 +77,22 @@ class ImportProblem:
 
 
 class ImportFailed(Exception):
-    """The file cannot be imported; nothing was written."""
+    """The file cannot be imported; nothing was written. `code` and `params` say the same as
+    `message` for callers that say it in another language (the chat, bot/staff/)."""
 
-    def __init__(self, message: str, problems: list[ImportProblem] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        problems: list[ImportProblem] | None = None,
+        *,
+        code: str = "failed",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems or []
+        self.code = code
+        self.params = params or {}
 
     def lines(self) -> list[str]:
         out = [self.message]
@@ -99,6 +114,7 @@ class ImportResult:
     kept_as_other: tuple[ImportProblem, ...] = ()
     warnings: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
+    undated_rows: int = 0  # rows without a timestamp (also in `warnings`)
 
     def lines(self) -> list[str]:
         """What the CLI prints."""
@@ -258,7 +274,9 @@ def _decode(coded: _Coded, header: list[str], columns: ColumnMatch) -> _Decoded:
                     (
                         r,
                         0,
-                        ImportProblem(coded.numbers[r], header[stamp_col], str(cell), "not a date"),
+                        ImportProblem(
+                            coded.numbers[r], header[stamp_col], str(cell), "not a date", "date"
+                        ),
                     )
                 )
     class_names: list[str | None] = [None] * len(coded.class_cells)
@@ -275,7 +293,11 @@ def _decode(coded: _Coded, header: list[str], columns: ColumnMatch) -> _Decoded:
             if code in bad_classes:
                 cell = class_cells[code]
                 problem = ImportProblem(
-                    coded.numbers[r], header[class_col], str(cell), "not a class name (e.g. 7-А)"
+                    coded.numbers[r],
+                    header[class_col],
+                    str(cell),
+                    "not a class name (e.g. 7-А)",
+                    "class",
                 )
                 problems.append((r, 1, problem))
     by_id = sorted(coded.columns, key=lambda c: c.question.id)
@@ -292,7 +314,9 @@ def _decode(coded: _Coded, header: list[str], columns: ColumnMatch) -> _Decoded:
         title = header[column.index]
         for r, code in enumerate(column.codes):
             for part in rests.get(code, ()):
-                problem = ImportProblem(coded.numbers[r], title, part, "matches no option")
+                problem = ImportProblem(
+                    coded.numbers[r], title, part, "matches no option", "option"
+                )
                 target.append((r, 2 + column.index, problem))
     return _Decoded(
         parts=parts,
@@ -324,8 +348,10 @@ def _survey(db: Database, slug: str) -> tuple[SurveyDef, bool]:
         try:
             return load_survey_file(path), True
         except SurveyError as exc:
-            raise ImportFailed(f"survey '{slug}' is broken: {exc}") from None
-    raise ImportFailed(f"unknown survey '{slug}'")
+            raise ImportFailed(
+                f"survey '{slug}' is broken: {exc}", code="survey_broken", params={"survey": slug}
+            ) from None
+    raise ImportFailed(f"unknown survey '{slug}'", code="unknown_survey", params={"survey": slug})
 
 
 def _timestamp_column(header: list[str]) -> int | None:
@@ -366,7 +392,9 @@ def _check_survey(
             f"this file looks like survey '{best.survey_id}', not '{survey.id}' "
             f"({best.found} of its {best.columns} question columns match '{best.survey_id}', "
             f"{own.found} {'matches' if own.found == 1 else 'match'} '{survey.id}'); "
-            "nothing was imported"
+            "nothing was imported",
+            code="other_survey",
+            params={"survey": survey.id, "other": best.survey_id},
         )
     if own.titled == 0:
         hint = (
@@ -376,13 +404,22 @@ def _check_survey(
         )
         raise ImportFailed(
             f"no column matches a question of survey '{survey.id}'{hint}; first columns: "
-            + ", ".join(f"'{t[:40]}'" for t in export.header[:4])
+            + ", ".join(f"'{t[:40]}'" for t in export.header[:4]),
+            code="no_columns_cp1251" if hint else "no_columns",
+            params={"survey": survey.id},
         )
     if not own.clear:
         raise ImportFailed(
             f"this file does not look like survey '{survey.id}': only {own.titled} of its "
-            f"{own.columns} question columns match it; nothing was imported"
+            f"{own.columns} question columns match it; nothing was imported",
+            code="not_this_survey",
+            params={"survey": survey.id, "found": own.titled, "columns": own.columns},
         )
+
+
+# Called inside the import's transaction with (session, wave id, wave label, responses), so
+# that what the caller records of the import (the chat's audit entry) stands or falls with it.
+OnWrite = Callable[[Session, int, str, int], None]
 
 
 def import_forms(
@@ -391,6 +428,7 @@ def import_forms(
     path: Path,
     survey_slug: str,
     wave_label: str | None = None,
+    on_write: OnWrite | None = None,
 ) -> ImportResult:
     """Load a Forms export into a new closed wave of `survey_slug`; see the module docstring."""
     try:
@@ -400,7 +438,7 @@ def import_forms(
         columns = match_columns(export.header, survey.questions, timestamp)
         coded = _code_rows(export, columns)
     except FormsFileError as exc:
-        raise ImportFailed(str(exc)) from None
+        raise ImportFailed(str(exc), code=f"file_{exc.code}") from None
     # Which survey the file is comes first: "already imported" must not answer for a file
     # given under the wrong survey.
     _check_survey(db, export, _sample_rows(coded, len(export.header)), survey, timestamp)
@@ -409,12 +447,13 @@ def import_forms(
     if earlier is not None:
         return ImportResult(earlier.survey_slug, earlier.label, duplicate=True)
     if not coded.numbers:
-        raise ImportFailed("the file has column titles but no responses")
+        raise ImportFailed("the file has column titles but no responses", code="no_responses")
     rows = _decode(coded, export.header, columns)
     if rows.problems:
         raise ImportFailed(
             f"{len(rows.problems)} problem(s) in {path.name}; nothing was imported:",
             rows.problems,
+            code="problems",
         )
     moments = rows.moments
     label = _label(moments, path, wave_label)
@@ -429,10 +468,12 @@ def import_forms(
     with db.bulk_write() as session:
         # Checked again inside the transaction: another import may have won the race.
         if wave_for_import_hash(session, export.digest) is not None:
-            raise ImportFailed("this file is being imported by someone else right now")
+            raise ImportFailed("this file is being imported by someone else right now", code="busy")
         if label in wave_labels(session, survey.id):
             raise ImportFailed(
-                f"survey '{survey.id}' already has a wave '{label}'; choose another with --wave"
+                f"survey '{survey.id}' already has a wave '{label}'; choose another with --wave",
+                code="label_taken",
+                params={"survey": survey.id, "wave": label},
             )
         survey_id = (
             sync_survey(session, survey).id if needs_sync else latest_survey(session, survey.id).id  # type: ignore[union-attr]
@@ -459,6 +500,8 @@ def import_forms(
         count, answer_count = bulk_add_answers(
             session, survey_id=survey_id, wave_id=wave.id, groups=groups, answers=answers
         )
+        if on_write is not None:
+            on_write(session, wave.id, label, count)
     matched = {q.id for q in columns.questions.values()}
     return ImportResult(
         survey=survey.id,
@@ -470,4 +513,5 @@ def import_forms(
         kept_as_other=tuple(rows.others),
         warnings=tuple(rows.warnings),
         classes=tuple(class_names),
+        undated_rows=len(coded.numbers) - len(moments),
     )

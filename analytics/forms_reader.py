@@ -26,7 +26,13 @@ _SNIFF_BYTES = 1 << 18  # enough bytes for the 65,536 characters the delimiter i
 
 
 class FormsFileError(Exception):
-    """The file cannot be read as a responses export (one clear line)."""
+    """The file cannot be read as a responses export (one clear line). `code` names the kind
+    of problem for callers that say it in another language (the chat): empty, no_header,
+    xlsx, xls, binary, csv, encoding, unreadable."""
+
+    def __init__(self, message: str, code: str = "unreadable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def _xlsx_table(data: bytes) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise FormsFileError(f"cannot read the XLSX file: {exc}") from None
+        raise FormsFileError(f"cannot read the XLSX file: {exc}", "xlsx") from None
     try:
         sheet = workbook.worksheets[0]
         records: list[list[Cell]] = []
@@ -96,12 +102,12 @@ def _table(records: list[list[Cell]], encoding: str, delimiter: str) -> Table:
     while records and all(_blank(c) for c in records[0]):
         records.pop(0)
     if not records:
-        raise FormsFileError("the file is empty")
+        raise FormsFileError("the file is empty", "empty")
     header = ["" if c is None else str(c).strip() for c in records[0]]
     while header and not header[-1]:
         header.pop()
     if not header:
-        raise FormsFileError("the first row (the column titles) is empty")
+        raise FormsFileError("the first row (the column titles) is empty", "no_header")
     width = len(header)
     rows, numbers = [], []
     for number, record in enumerate(records[1:], start=2):
@@ -166,10 +172,10 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str
         try:
             yield from csv.reader(handle, delimiter=delimiter)
         except csv.Error as exc:
-            raise FormsFileError(f"broken CSV: {exc}") from None
+            raise FormsFileError(f"broken CSV: {exc}", "csv") from None
         except UnicodeDecodeError:
             raise FormsFileError(
-                "cannot decode the file: expected UTF-8 or Windows-1251 text"
+                "cannot decode the file: expected UTF-8 or Windows-1251 text", "encoding"
             ) from None
 
 
@@ -179,12 +185,12 @@ def _stream(records: Iterator[list[str]]) -> tuple[list[str], Iterator[tuple[int
         if "".join(record).strip():
             break
     else:
-        raise FormsFileError("the file is empty")
+        raise FormsFileError("the file is empty", "empty")
     header = [c.strip() for c in record]
     while header and not header[-1]:
         header.pop()
     if not header:
-        raise FormsFileError("the first row (the column titles) is empty")
+        raise FormsFileError("the first row (the column titles) is empty", "no_header")
     width = len(header)
 
     def rows() -> Iterator[tuple[int, Sequence[Cell]]]:
@@ -208,9 +214,9 @@ def open_export(path: Path) -> Export:
     except OSError as exc:
         raise FormsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if blank:
-        raise FormsFileError("the file is empty")
+        raise FormsFileError("the file is empty", "empty")
     if head.startswith(_OLE):
-        raise FormsFileError("old Excel .xls is not supported: save it as .xlsx or CSV")
+        raise FormsFileError("old Excel .xls is not supported: save it as .xlsx or CSV", "xls")
     if head.startswith(_ZIP):
         table = _xlsx_table(path.read_bytes())
         return Export(
@@ -223,9 +229,9 @@ def open_export(path: Path) -> Export:
     encoding = _encoding(head, utf8)
     text = head.decode(encoding, errors="ignore")[:65536]
     if not text.strip():
-        raise FormsFileError("the file is empty")
+        raise FormsFileError("the file is empty", "empty")
     if _looks_binary(text):
-        raise FormsFileError("this is not a CSV or XLSX file (binary content)")
+        raise FormsFileError("this is not a CSV or XLSX file (binary content)", "binary")
     delimiter = sniff_delimiter(text)
     header, rows = _stream(_csv_records(path, encoding, delimiter))
     return Export(header, rows, encoding, delimiter, digest)

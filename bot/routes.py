@@ -35,6 +35,8 @@ from bot.members import effects as member_effects
 from bot.members import menu, registration
 from bot.staff import effects as staff_effects
 from bot.staff import flows as staff
+from bot.staff import forms_effects
+from bot.staff import forms_flow as forms
 from bot.surveys import effects as survey_effects
 from bot.surveys import flows as surveys
 
@@ -85,6 +87,7 @@ ROUTES = Routes(
         ButtonKind.SURVEY_STEP: staff.survey_step,
         ButtonKind.SURVEY_CLOSE: staff.survey_close,
         ButtonKind.STAFF: staff.staff_pressed,
+        ButtonKind.FORMS: forms.pressed,
     },
     modes={
         "consent": registration.consent_input,
@@ -95,6 +98,7 @@ ROUTES = Routes(
         criteria.ANSWERING: criteria.answer_input,
         staff.SURVEY_MODE: staff.survey_input,
         staff.CLASSES_MODE: staff.classes_input,
+        forms.MODE: forms.typed,
     },
     menu_items={
         "help": menu.help_item,
@@ -143,4 +147,5 @@ APPLIERS: Mapping[type, Applier] = {
     staff.CloseSurvey: staff_effects.close_survey,
     staff.AssignClassTeacher: staff_effects.assign,
     staff.RemoveRole: staff_effects.remove,
+    forms.ImportForms: forms_effects.import_forms,
 }

@@ -45,6 +45,7 @@ PURE_MODULES = (
     "bot.criteria.flows",
     "bot.criteria.rendering",
     "bot.staff.flows",
+    "bot.staff.forms_flow",
     "bot.staff.permissions",
 )
 IMPURE = ("sqlalchemy", "pydantic_settings", "telegram", "viberbot", "starlette", "bot.settings")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.conversation.service import ChatService
 from bot.delivery.contract import ChannelLimits, Delivery, Outcome, Result
-from bot.engine.events import Button, EventKind, IncomingEvent, Reply
+from bot.engine.events import Button, EventKind, FileRef, IncomingEvent, Reply
+from bot.files.inbound import FileTooLarge
 
 
 @dataclass
@@ -41,6 +43,19 @@ class MemoryUser:
     def send(self, text: str) -> list[Reply]:
         event = IncomingEvent.from_text(
             self.channel.name, self.user_id, text, display_name=self.display_name
+        )
+        return self._receive(self.channel.service.handle(event))
+
+    def send_file(self, name: str, data: bytes, mime: str = "text/csv") -> list[Reply]:
+        """Send a document: the channel keeps its bytes, the event carries a reference."""
+        ref = f"memfile{next(self.channel.counter)}"
+        self.channel.files[ref] = data
+        event = IncomingEvent(
+            self.channel.name,
+            self.user_id,
+            EventKind.FILE,
+            file=FileRef(name, mime, len(data), ref),
+            display_name=self.display_name,
         )
         return self._receive(self.channel.service.handle(event))
 
@@ -85,6 +100,9 @@ class MemoryChannel:
         self.name = name
         self.counter = itertools.count(1)
         self.users: dict[str, MemoryUser] = {}
+        # Documents the simulated users sent, by reference, fetched as a messenger's would be.
+        self.files: dict[str, bytes] = {}
+        service.file_sources.setdefault(name, self.fetch_file)
 
     @property
     def channel(self) -> str:
@@ -102,6 +120,14 @@ class MemoryChannel:
                 Result(Outcome.SENT, message_id=await self.send(delivery.recipient, reply))
             )
         return results
+
+    def fetch_file(self, ref: str, dest: Path, max_bytes: int) -> Path:
+        """A sent document's bytes into `dest` (bot/files/inbound.py: FetchFile)."""
+        data = self.files[ref]
+        if len(data) > max_bytes:
+            raise FileTooLarge(ref)
+        dest.write_bytes(data)
+        return dest
 
     def user(self, user_id: str, display_name: str = "") -> MemoryUser:
         if user_id not in self.users:

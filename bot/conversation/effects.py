@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.engine.core import Send
 from bot.engine.events import Outgoing, Reply
+from bot.files.inbound import FetchFile
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import people
@@ -43,6 +44,8 @@ class EffectContext:
     outgoing: list[Send]
     settings: Settings
     jobs: list[Job] = field(default_factory=list)
+    # How this process fetches the files people send, per channel (bot/files/inbound.py).
+    file_sources: Mapping[str, FetchFile] = field(default_factory=dict)
 
 
 Applier = Callable[[Any, EffectContext], None]

@@ -32,6 +32,7 @@ from bot.conversation.world import DbWorld
 from bot.criteria.rendering import CriteriaConfig
 from bot.engine.core import Routes, Send, State, private_replies
 from bot.engine.events import EventKind, GroupEvent, IncomingEvent, Reply
+from bot.files.inbound import FetchFile
 from bot.members.groups import process_group_event
 from bot.routes import APPLIERS, ROUTES
 from bot.settings import Settings
@@ -117,6 +118,9 @@ class ChatService:
         # Called (from the worker's thread) when a slow job has queued its replies: the runtime
         # wakes the outbox sender with it, or they would wait for the sender's next poll.
         self.after_background: Callable[[], None] = lambda: None
+        # How files people sent are fetched, per channel: the composition root adds the running
+        # adapters' downloads (bot/files/inbound.py); a channel without one cannot hand us files.
+        self.file_sources: dict[str, FetchFile] = {}
         # A person writing opens a free messaging session on billed channels (bot/usage/);
         # the answer to merely opening the chat (the welcome) does not.
         self.opens_sessions = opens_sessions
@@ -263,6 +267,7 @@ class ChatService:
             event_key=event_key,
             outgoing=[],
             settings=self.settings,
+            file_sources=self.file_sources,
         )
         apply_effects(result.effects, ectx, self.appliers)
         jobs += ectx.jobs

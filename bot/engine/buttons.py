@@ -52,6 +52,7 @@ class ButtonKind(StrEnum):
     SURVEY_STEP = "Y"  # /survey: close date d3/d7/d14, confirm, close, cancel: word
     SURVEY_CLOSE = "Z"  # /survey: close an open wave: wave id
     STAFF = "T"  # /staff: action word, person id, class id (0 = none)
+    FORMS = "F"  # /staff → import from Google Forms: step word, survey index (else 0)
 
 
 # kind -> argument spec: "i" = non-negative int, "w" = short word [a-z0-9_]
@@ -84,6 +85,7 @@ SPECS: dict[ButtonKind, str] = {
     ButtonKind.SURVEY_STEP: "w",
     ButtonKind.SURVEY_CLOSE: "i",
     ButtonKind.STAFF: "wii",
+    ButtonKind.FORMS: "wi",
 }
 
 

@@ -133,30 +133,30 @@ class StaffWorld(World, Protocol):
     staff: StaffView
 
 
-def _view(ctx: Ctx) -> StaffView:
+def staff_view(ctx: Ctx) -> StaffView:
     return cast(StaffWorld, ctx.world).staff
 
 
-def _refuse(ctx: Ctx, action: str) -> Step:
+def refuse(ctx: Ctx, action: str) -> Step:
     roles = ", ".join(role_name(ctx.lang, r) for r in allowed_roles(action))
     return ctx.step(ctx.state.to("idle")).say(
         ctx.t("st_forbidden", command=COMMANDS[action], roles=roles)
     )
 
 
-def _allowed(ctx: Ctx, action: str) -> bool:
+def allowed(ctx: Ctx, action: str) -> bool:
     return scope_of(ctx.person, action) is not None
 
 
 def _class_names(ctx: Ctx) -> dict[int, str]:
-    return dict(_view(ctx).classes())
+    return dict(staff_view(ctx).classes())
 
 
 def _date(ctx: Ctx, when: datetime) -> str:
-    return _view(ctx).local(when).strftime("%d.%m.%Y %H:%M")
+    return staff_view(ctx).local(when).strftime("%d.%m.%Y %H:%M")
 
 
-def _label(text: str) -> str:
+def button_label(text: str) -> str:
     return text if len(text) <= MAX_BUTTON_LABEL else text[: MAX_BUTTON_LABEL - 1] + "…"
 
 
@@ -174,19 +174,19 @@ def menu_buttons(ctx: Ctx) -> list[Button]:
     return [
         Button(ctx.t(text), encode(ButtonKind.MENU, item))
         for item, action, text in MENU_ITEMS
-        if _allowed(ctx, action)
+        if allowed(ctx, action)
     ]
 
 
 # ---------------------------------------------------------------- /report
 def report(ctx: Ctx) -> Step:
     person = ctx.person
-    if not _allowed(ctx, "report") or person is None:
-        return _refuse(ctx, "report")
+    if not allowed(ctx, "report") or person is None:
+        return refuse(ctx, "report")
     scope = class_scope(person, "report")
     names = _class_names(ctx)
     rows: list[tuple[Button, ...]] = []
-    for wave in _view(ctx).report_waves():
+    for wave in staff_view(ctx).report_waves():
         if scope is None:
             targets: list[int] = [0]
         else:
@@ -195,7 +195,9 @@ def report(ctx: Ctx) -> Step:
             klass = f" · {names.get(class_id, '?')}" if class_id else ""
             latest = ctx.t("st_latest") if not rows else ""
             label = f"{wave.title} ({wave.label}){klass}{latest}"
-            rows.append((Button(_label(label), encode(ButtonKind.REPORT, wave.id, class_id)),))
+            rows.append(
+                (Button(button_label(label), encode(ButtonKind.REPORT, wave.id, class_id)),)
+            )
         if len(rows) >= MAX_WAVES:
             break
     if not rows:
@@ -206,17 +208,17 @@ def report(ctx: Ctx) -> Step:
 def report_pressed(ctx: Ctx) -> Step:
     assert ctx.payload is not None
     person = ctx.person
-    if person is None or not _allowed(ctx, "report"):
-        return _refuse(ctx, "report")
+    if person is None or not allowed(ctx, "report"):
+        return refuse(ctx, "report")
     wave_id, class_id = ctx.payload.int_arg(0), ctx.payload.int_arg(1)
     wave = ctx.world.wave(wave_id)
     if wave is None:
         return ctx.fallback("stale")
     if class_id == 0:
         if class_scope(person, "report") is not None:
-            return _refuse(ctx, "report")
+            return refuse(ctx, "report")
     elif not may_act_on_class(person, "report", class_id) or class_id not in wave.class_ids:
-        return _refuse(ctx, "report")
+        return refuse(ctx, "report")
     step = ctx.step().say(ctx.t("st_report_preparing", title=wave.title, label=wave.label))
     step.effects.append(RequestReport(wave_id, class_id or None))
     return step
@@ -230,9 +232,9 @@ def _bar(done: int, total: int) -> str:
 
 def rates(ctx: Ctx) -> Step:
     person = ctx.person
-    if person is None or not _allowed(ctx, "rates"):
-        return _refuse(ctx, "rates")
-    blocks = _view(ctx).rates(class_scope(person, "rates"))
+    if person is None or not allowed(ctx, "rates"):
+        return refuse(ctx, "rates")
+    blocks = staff_view(ctx).rates(class_scope(person, "rates"))
     if not blocks:
         return ctx.step(ctx.state.to("idle")).say(ctx.t("st_rates_none"))
     step = ctx.step(ctx.state.to("idle"))
@@ -265,18 +267,18 @@ def rates(ctx: Ctx) -> Step:
 def nudge(ctx: Ctx) -> Step:
     assert ctx.payload is not None
     person = ctx.person
-    if person is None or not _allowed(ctx, "nudge"):
-        return _refuse(ctx, "nudge")
+    if person is None or not allowed(ctx, "nudge"):
+        return refuse(ctx, "nudge")
     wave_id, class_id = ctx.payload.int_arg(0), ctx.payload.int_arg(1)
     if not may_act_on_class(person, "nudge", class_id):
-        return _refuse(ctx, "nudge")
+        return refuse(ctx, "nudge")
     wave = ctx.world.wave(wave_id)
     if wave is None or class_id not in wave.class_ids:
         return ctx.fallback("stale")
     if wave.status != "open":
         return ctx.step().say(ctx.t("st_nudge_closed", title=wave.title))
     klass = _class_names(ctx).get(class_id, "?")
-    last = _view(ctx).last_nudge(wave_id, class_id)
+    last = staff_view(ctx).last_nudge(wave_id, class_id)
     if last is not None and last + NUDGE_EVERY > ctx.world.now:
         return ctx.step().say(
             ctx.t("st_nudge_too_soon", klass=klass, when=_date(ctx, last + NUDGE_EVERY))
@@ -291,8 +293,8 @@ def nudge(ctx: Ctx) -> Step:
 # ---------------------------------------------------------------- /invite
 def invite(ctx: Ctx) -> Step:
     person = ctx.person
-    if person is None or not _allowed(ctx, "invite"):
-        return _refuse(ctx, "invite")
+    if person is None or not allowed(ctx, "invite"):
+        return refuse(ctx, "invite")
     names = _class_names(ctx)
     scope = class_scope(person, "invite")
     rows: list[tuple[Button, ...]] = []
@@ -320,15 +322,15 @@ def invite(ctx: Ctx) -> Step:
 def invite_pressed(ctx: Ctx) -> Step:
     assert ctx.payload is not None
     person = ctx.person
-    if person is None or not _allowed(ctx, "invite"):
-        return _refuse(ctx, "invite")
+    if person is None or not allowed(ctx, "invite"):
+        return refuse(ctx, "invite")
     class_id, role_index = ctx.payload.int_arg(0), ctx.payload.int_arg(1)
     names = _class_names(ctx)
     if class_id and class_id not in names:
         return ctx.fallback("stale")
     if not class_id:  # school-wide: the director's and administration's invites
-        if not _allowed(ctx, "invite_staff") or class_scope(person, "invite_staff") is not None:
-            return _refuse(ctx, "invite_staff")
+        if not allowed(ctx, "invite_staff") or class_scope(person, "invite_staff") is not None:
+            return refuse(ctx, "invite_staff")
         rows = tuple(
             (
                 Button(
@@ -347,10 +349,10 @@ def invite_pressed(ctx: Ctx) -> Step:
         step.effects.append(MakeInvite(None, role))
         return step
     if not may_act_on_class(person, "invite", class_id):
-        return _refuse(ctx, "invite")
+        return refuse(ctx, "invite")
     if role_index == len(INVITE_ROLES):  # a class was chosen: now the role
         choices = [r for r in INVITE_ROLES if r not in ("director", "admin")]
-        if class_scope(person, "invite_staff") is not None or not _allowed(ctx, "invite_staff"):
+        if class_scope(person, "invite_staff") is not None or not allowed(ctx, "invite_staff"):
             choices = list(FAMILY_ROLES)
         rows = tuple(
             (
@@ -368,9 +370,9 @@ def invite_pressed(ctx: Ctx) -> Step:
     if role in ("director", "admin"):
         return ctx.fallback("bad_button")
     if role not in FAMILY_ROLES and not (
-        _allowed(ctx, "invite_staff") and may_act_on_class(person, "invite_staff", class_id)
+        allowed(ctx, "invite_staff") and may_act_on_class(person, "invite_staff", class_id)
     ):
-        return _refuse(ctx, "invite_staff")
+        return refuse(ctx, "invite_staff")
     step = ctx.step().say(ctx.t("st_invite_making"))
     step.effects.append(MakeInvite(class_id, role))
     return step
@@ -394,20 +396,24 @@ def _rates_summary(ctx: Ctx, block: WaveRates) -> str:
 
 
 def survey(ctx: Ctx) -> Step:
-    if ctx.person is None or not _allowed(ctx, "survey"):
-        return _refuse(ctx, "survey")
-    view = _view(ctx)
+    if ctx.person is None or not allowed(ctx, "survey"):
+        return refuse(ctx, "survey")
+    view = staff_view(ctx)
     blocks = view.current_waves()
     lines = [ctx.t("st_survey_title")]
     lines += [_rates_summary(ctx, b) for b in blocks] or [ctx.t("st_survey_no_waves")]
     rows: list[tuple[Button, ...]] = [
-        (Button(_label(ctx.t("btn_st_open", title=title)), encode(ButtonKind.SURVEY_PICK, i)),)
+        (
+            Button(
+                button_label(ctx.t("btn_st_open", title=title)), encode(ButtonKind.SURVEY_PICK, i)
+            ),
+        )
         for i, (_, title) in enumerate(view.surveys())
     ]
     rows += [
         (
             Button(
-                _label(ctx.t("btn_st_close", title=b.wave.title, label=b.wave.label)),
+                button_label(ctx.t("btn_st_close", title=b.wave.title, label=b.wave.label)),
                 encode(ButtonKind.SURVEY_CLOSE, b.wave.id),
             ),
         )
@@ -439,9 +445,9 @@ def _survey_classes_reply(ctx: Ctx, chosen: list[int]) -> Step:
 
 def survey_pick(ctx: Ctx) -> Step:
     assert ctx.payload is not None
-    if ctx.person is None or not _allowed(ctx, "survey"):
-        return _refuse(ctx, "survey")
-    surveys = _view(ctx).surveys()
+    if ctx.person is None or not allowed(ctx, "survey"):
+        return refuse(ctx, "survey")
+    surveys = staff_view(ctx).surveys()
     index = ctx.payload.int_arg(0)
     if index >= len(surveys):
         return ctx.fallback("bad_button")
@@ -454,8 +460,8 @@ def survey_pick(ctx: Ctx) -> Step:
 
 def survey_class(ctx: Ctx) -> Step:
     assert ctx.payload is not None
-    if ctx.person is None or not _allowed(ctx, "survey"):
-        return _refuse(ctx, "survey")
+    if ctx.person is None or not allowed(ctx, "survey"):
+        return refuse(ctx, "survey")
     if ctx.state.mode != SURVEY_MODE:
         return ctx.fallback("stale")
     names = _class_names(ctx)
@@ -480,8 +486,8 @@ def _edit(ctx: Ctx, reply: Reply) -> Reply:
 
 def survey_step(ctx: Ctx) -> Step:
     assert ctx.payload is not None
-    if ctx.person is None or not _allowed(ctx, "survey"):
-        return _refuse(ctx, "survey")
+    if ctx.person is None or not allowed(ctx, "survey"):
+        return refuse(ctx, "survey")
     word = ctx.payload.str_arg(0)
     if word == "cancel":
         return ctx.menu(ctx.t("cancelled"))
@@ -492,7 +498,7 @@ def survey_step(ctx: Ctx) -> Step:
         classes = list(data.get("classes") or [])
         if not classes:
             return ctx.step().say(ctx.t("st_survey_need_class"))
-        counts = _view(ctx).preview(str(data["slug"]), classes)
+        counts = staff_view(ctx).preview(str(data["slug"]), classes)
         if counts is None:
             return ctx.fallback("stale")
         days = int(word[1:])
@@ -529,8 +535,8 @@ def survey_step(ctx: Ctx) -> Step:
 
 def survey_close(ctx: Ctx) -> Step:
     assert ctx.payload is not None
-    if ctx.person is None or not _allowed(ctx, "survey"):
-        return _refuse(ctx, "survey")
+    if ctx.person is None or not allowed(ctx, "survey"):
+        return refuse(ctx, "survey")
     wave = ctx.world.wave(ctx.payload.int_arg(0))
     if wave is None or wave.status != "open":
         return ctx.fallback("stale")
@@ -557,15 +563,16 @@ def _roles_text(ctx: Ctx, member: StaffMember) -> str:
 
 
 def staff(ctx: Ctx) -> Step:
-    if ctx.person is None or not _allowed(ctx, "staff"):
-        return _refuse(ctx, "staff")
-    members = _view(ctx).staff()
+    if ctx.person is None or not allowed(ctx, "staff"):
+        return refuse(ctx, "staff")
+    members = staff_view(ctx).staff()
     lines = [ctx.t("st_staff_title")]
     lines += [f"• {m.name or '—'}: {_roles_text(ctx, m)}" for m in members]
     rows: list[tuple[Button, ...]] = [
         (
             Button(
-                _label(m.name or str(m.person_id)), encode(ButtonKind.STAFF, "who", m.person_id, 0)
+                button_label(m.name or str(m.person_id)),
+                encode(ButtonKind.STAFF, "who", m.person_id, 0),
             ),
         )
         for m in members
@@ -576,6 +583,8 @@ def staff(ctx: Ctx) -> Step:
             Button(ctx.t("btn_st_log"), encode(ButtonKind.STAFF, "log", 0, 0)),
         )
     )
+    if allowed(ctx, "import_forms"):
+        rows.append((Button(ctx.t("btn_st_forms"), encode(ButtonKind.FORMS, "start", 0)),))
     return ctx.step(ctx.state.to("idle")).say("\n".join(lines), tuple(rows))
 
 
@@ -589,23 +598,43 @@ AUDIT_ACTIONS = {
     "open_wave": "audit_open_wave",
     "close_wave": "audit_close_wave",
     "add_classes": "audit_add_classes",
+    "import_forms": "audit_import_forms",
 }
+# An import's detail, as bot/staff/forms_effects.py writes it: "<survey> <wave>: <n> responses".
+IMPORT_DETAIL = re.compile(r"(?P<survey>\S+) (?P<wave>.+): (?P<count>\d+) responses")
+
+
+def _audit_detail(ctx: Ctx, action: str, detail: str, titles: dict[str, str]) -> str:
+    """The entry's detail in words where the log knows its form; else as written."""
+    found = IMPORT_DETAIL.fullmatch(detail) if action == "import_forms" else None
+    if found is None:
+        return detail
+    return ctx.t(
+        "audit_import_detail",
+        title=titles.get(found["survey"], found["survey"]),
+        wave=found["wave"],
+        count=int(found["count"]),
+    )
 
 
 def _log(ctx: Ctx) -> Step:
     """The staff audit log's latest entries (the CLI's `staff log`)."""
-    entries = _view(ctx).audit(AUDIT_LINES)
+    entries = staff_view(ctx).audit(AUDIT_LINES)
+    titles = (
+        dict(staff_view(ctx).surveys()) if any(e.action == "import_forms" for e in entries) else {}
+    )
     if not entries:
         return ctx.step().say(ctx.t("st_log_empty"))
     lines = [ctx.t("st_log_title")]
     for e in entries:
         key = AUDIT_ACTIONS.get(e.action)
         parts = [
-            f"{_view(ctx).local(e.at):%d.%m %H:%M}",
+            f"{staff_view(ctx).local(e.at):%d.%m %H:%M}",
             e.actor_name or "—",
             ctx.t(key) if key else e.action,
         ]
-        parts += [p for p in (e.target_name, e.class_name, e.detail) if p]
+        detail = _audit_detail(ctx, e.action, e.detail, titles)
+        parts += [p for p in (e.target_name, e.class_name, detail) if p]
         lines.append(" · ".join(parts))
     return ctx.step().say("\n".join(lines))
 
@@ -625,8 +654,8 @@ def _classes(ctx: Ctx) -> Step:
 
 def classes_input(ctx: Ctx) -> Step:
     """The names of new classes, separated by commas (or lines)."""
-    if ctx.person is None or not _allowed(ctx, "staff"):
-        return _refuse(ctx, "staff")
+    if ctx.person is None or not allowed(ctx, "staff"):
+        return refuse(ctx, "staff")
     text = ctx.event.text if ctx.event.kind is EventKind.TEXT else ""
     names = tuple(n.strip() for n in re.split(r"[,;\n]+", text) if n.strip())
     if not names:
@@ -639,13 +668,13 @@ def classes_input(ctx: Ctx) -> Step:
 
 
 def _member(ctx: Ctx, person_id: int) -> StaffMember | None:
-    return next((m for m in _view(ctx).staff() if m.person_id == person_id), None)
+    return next((m for m in staff_view(ctx).staff() if m.person_id == person_id), None)
 
 
 def staff_pressed(ctx: Ctx) -> Step:
     assert ctx.payload is not None
-    if ctx.person is None or not _allowed(ctx, "staff"):
-        return _refuse(ctx, "staff")
+    if ctx.person is None or not allowed(ctx, "staff"):
+        return refuse(ctx, "staff")
     word, person_id, class_id = (
         ctx.payload.str_arg(0),
         ctx.payload.int_arg(1),
@@ -672,7 +701,7 @@ def staff_pressed(ctx: Ctx) -> Step:
             rows.append(
                 (
                     Button(
-                        _label(label),
+                        button_label(label),
                         encode(ButtonKind.STAFF, f"rm{ROLES.index(role)}", person_id, cid or 0),
                     ),
                 )

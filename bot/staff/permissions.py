@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "invite_staff": {"director": ALL, "admin": ALL},
     # /staff: the staff list, making a class teacher, removing a role
     "staff": {"director": ALL, "admin": ALL},
+    # /staff → "import from Google Forms": last year's export as an earlier wave
+    "import_forms": {"director": ALL, "admin": ALL},
 }
 
 # The command each action is reached by (for "who can do it" in refusals).
@@ -47,6 +49,7 @@ COMMANDS = {
     "invite": "invite",
     "invite_staff": "invite",
     "staff": "staff",
+    "import_forms": "staff",
 }
 
 

@@ -55,6 +55,7 @@ from bot.channels.telegram.transport import LIMITS, TelegramTransport
 from bot.conversation.inbox import Inbox, NewUpdate
 from bot.conversation.service import ChatService
 from bot.delivery.contract import ChannelLimits
+from bot.files.inbound import from_loop
 from bot.leases import Lease
 from bot.logging_setup import register_secret
 from bot.settings import Settings, reveal
@@ -249,6 +250,10 @@ class TelegramAdapter:
             # Deep links (invites, group invitations) must name the bot that actually runs.
             await asyncio.to_thread(self.on_identity, *TELEGRAM_USERNAME, self.username)
         await self.set_commands()
+        # Files people send (a Forms export) are fetched by jobs off the loop, through it.
+        self.service.file_sources[CHANNEL] = from_loop(
+            self.download_file, asyncio.get_running_loop()
+        )
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.inbox.run(self._stop), name="tg-inbox"))
         if self.webhook:

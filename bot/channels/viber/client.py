@@ -21,7 +21,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from viberbot.api.api_request_sender import ApiRequestSender
@@ -43,6 +45,7 @@ from viberbot.api.viber_requests import (
 
 from bot.channels.viber.keyboard import MIN_API_VERSION, Media, Rendered
 from bot.channels.viber.webhook import viber_routes
+from bot.files.inbound import FileTooLarge
 from bot.logging_setup import redact, register_secret
 
 VIBER_LOGGER = "viber.bot.api"
@@ -299,6 +302,35 @@ class ViberClient:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+MEDIA_CHUNK = 1 << 16
+
+
+def fetch_media(
+    url: str, dest: Path, max_bytes: int, timeout: tuple[float, float] = (3.05, 30.0)
+) -> Path:
+    """A file a subscriber sent (its media URL on Viber's servers) into `dest`, streamed and
+    stopped past `max_bytes` (bot/files/inbound.py: FetchFile). Blocking: for a job's thread."""
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise ValueError("not a media URL")
+    try:
+        with requests.get(url, stream=True, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise ViberHttpError("media", response.status_code)
+            written = 0
+            with dest.open("wb") as out:
+                for chunk in response.iter_content(MEDIA_CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise FileTooLarge(dest.name)
+                    out.write(chunk)
+    except requests.RequestException as exc:  # `from None`: keep the URL out of tracebacks
+        raise ViberNetworkError(f"media: {type(exc).__name__}") from None
+    except FileTooLarge:
+        dest.unlink(missing_ok=True)
+        raise
+    return dest
 
 
 # ---------------------------------------------------------------- callbacks
