@@ -79,6 +79,7 @@ def closed_by_server(sockets: list[socket.socket], wait: float, enough: int | No
     return len(closed)
 
 
+@pytest.mark.waits  # the header deadline: 3 s of the test's 5
 def test_a_thousand_half_open_connections_leave_run_answering(
     db_url: str, tmp_path: Path, enough_files: None
 ) -> None:
