@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.conversation.effects import Applier, send
+from bot.conversation.effects import Applier, Resumer, send
 from bot.criteria import effects as criteria_effects
 from bot.criteria import flows as criteria
 from bot.engine.buttons import ButtonKind
@@ -149,3 +149,6 @@ APPLIERS: Mapping[type, Applier] = {
     staff.RemoveRole: staff_effects.remove,
     forms.ImportForms: forms_effects.import_forms,
 }
+
+# What each channel takes up when its files can be fetched again (a restarted bot).
+RESUMERS: tuple[Resumer, ...] = (forms_effects.resume_forms_imports,)

@@ -468,6 +468,25 @@ class ReportRequest(Base):
     __table_args__ = (Index("ix_report_requests_done", "done_at"),)
 
 
+class FormsImportRequest(Base):
+    """A Google Forms export sent in chat and not yet imported: what to import and where to
+    say how it went. Deleted in the import's own transaction, or with the reply that says why
+    nothing was imported; a row left by a crash is imported when the bot starts again. It
+    holds the messenger's reference to the file, never the file."""
+
+    __tablename__ = "forms_import_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(5), default="uk")
+    survey_slug: Mapped[str] = mapped_column(String(64))
+    wave_label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    file_ref: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MessengerSession(Base):
     """When a subscriber's free session on a billed channel ends (Viber: 24 hours after they
     last wrote or pressed a button). One row per account, overwritten: no history is kept; an

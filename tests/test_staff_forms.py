@@ -13,18 +13,19 @@ import pytest
 from sqlalchemy import select
 
 from bot.engine.buttons import ButtonKind, encode
-from bot.engine.events import EventKind, FileRef, IncomingEvent
+from bot.engine.events import EventKind, FileRef, IncomingEvent, Reply
 from bot.files.store import files_dir
 from bot.settings import Settings
 from bot.staff import forms_effects
 from storage.db import Database
 from storage.models import StaffAudit
+from storage.repositories import staff
 from storage.repositories.responses import response_count
 from storage.repositories.waves import list_waves
 from tests.analytics_fixtures import parents_export
 from tests.criteria_fixtures import CriteriaSchool
 from tests.dialog import assert_dialog, press
-from tests.staff_fixtures import build_staff_school, open_survey, submit
+from tests.staff_fixtures import build_staff_school, open_survey, person_id, submit
 
 PARENTS = "assessment-parents"
 
@@ -284,3 +285,40 @@ def test_an_xlsx_from_google_sheets_is_imported_too(cs: CriteriaSchool) -> None:
     text = said(director.send_file("Відповіді.xlsx", out.getvalue(), "application/vnd.ms-excel"))
     assert "✅ Імпортовано 6 відповідей до «Анкета для батьків», хвиля 2024-2025" in text
     assert waves_and_responses(cs) == [(PARENTS, "2024-2025", "import", 6)]
+
+
+def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: CriteriaSchool) -> None:
+    """A restarted bot takes up a stored request that another process is still importing (a
+    district on PostgreSQL): both do the work, and only the one that finishes the request
+    keeps its import and answers. Here the second one runs whole while the first fetches."""
+    cs.join("director", None, "director")
+    with cs.db.write() as session:
+        request_id = staff.add_forms_import_request(
+            session,
+            person_id=person_id(cs, "director"),
+            channel=cs.channel.name,
+            external_id="director",
+            language="uk",
+            survey_slug=PARENTS,
+            wave_label=None,
+            file_ref="export",
+            file_name="Відповіді 2025.csv",
+            now=cs.now,
+        )
+    second: list[list[Reply]] = []
+    fetching: list[str] = []
+
+    def fetch(ref: str, dest: Path, max_bytes: int) -> Path:
+        fetching.append(ref)
+        if len(fetching) == 1:  # the first process is fetching: the second takes the request
+            run = forms_effects.run_forms_import
+            second.append(run(request_id, fetch, cs.db, cs.settings, cs.now))
+        dest.write_bytes(export())
+        return dest
+
+    first = forms_effects.run_forms_import(request_id, fetch, cs.db, cs.settings, cs.now)
+    assert first == []  # it found the request finished: its import was rolled back
+    assert ["✅ Імпортовано 19 відповідей" in r.text for r in second[0]] == [True]
+    assert waves_and_responses(cs) == [(PARENTS, "2024-2025", "import", 19)]
+    assert audit(cs) == [("import_forms", f"{PARENTS} 2024-2025: 19 responses")]
+    assert leftovers(cs) == []

@@ -49,6 +49,9 @@ class EffectContext:
 
 
 Applier = Callable[[Any, EffectContext], None]
+# Work on files people sent that a stop or a crash left stored, taken up once the channel can
+# fetch its files again: (db, settings, channel, fetch, now) -> how many were taken up.
+Resumer = Callable[[Database, Settings, str, FetchFile, datetime], int]
 
 
 class EffectFailed(Exception):

@@ -34,7 +34,7 @@ from bot.engine.core import Routes, Send, State, private_replies
 from bot.engine.events import EventKind, GroupEvent, IncomingEvent, Reply
 from bot.files.inbound import FetchFile
 from bot.members.groups import process_group_event
-from bot.routes import APPLIERS, ROUTES
+from bot.routes import APPLIERS, RESUMERS, ROUTES
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
 from bot.usage.cost import subscriber_wrote
@@ -124,6 +124,20 @@ class ChatService:
         # A person writing opens a free messaging session on billed channels (bot/usage/);
         # the answer to merely opening the chat (the welcome) does not.
         self.opens_sessions = opens_sessions
+
+    def add_file_source(self, channel: str, fetch: FetchFile) -> None:
+        """A running adapter's way to fetch its channel's files. What a stop or a crash left
+        stored to do with such files (a Forms import) is taken up now, in the background."""
+        self.file_sources[channel] = fetch
+        if channel in self.outbox_channels:
+            self.background(partial(self._run_background, partial(self._resume, channel, fetch)))
+
+    def _resume(self, channel: str, fetch: FetchFile) -> None:
+        for resume in RESUMERS:
+            try:
+                resume(self.db, self.settings, channel, fetch, self.clock())
+            except Exception:
+                logger.exception("taking up %s's stored file work failed", channel)
 
     def handle(self, event: IncomingEvent) -> list[Reply]:
         return self.handle_full(event).replies

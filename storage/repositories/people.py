@@ -12,6 +12,7 @@ from storage.models import (
     Completion,
     Conversation,
     Draft,
+    FormsImportRequest,
     GroupBinding,
     Identity,
     Membership,
@@ -173,6 +174,7 @@ def forget(session: Session, person_id: int) -> None:
         .values(target_id=None, target_name=FORGOTTEN)
     )
     session.execute(delete(ReportRequest).where(ReportRequest.person_id == person_id))
+    session.execute(delete(FormsImportRequest).where(FormsImportRequest.person_id == person_id))
     for channel, external_id in identities:  # when their free messaging session ends
         session.execute(
             delete(MessengerSession).where(

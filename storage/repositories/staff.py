@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Membership, Person, ReportRequest, SchoolClass, StaffAudit
+from storage.models import (
+    FormsImportRequest,
+    Membership,
+    Person,
+    ReportRequest,
+    SchoolClass,
+    StaffAudit,
+)
 from storage.records import STAFF_ROLES, AuditEntry, StaffMember
 
 # ---------------------------------------------------------------- staff
@@ -193,4 +200,82 @@ def finish_report_request(session: Session, request_id: int, now: datetime) -> b
         .where(ReportRequest.id == request_id, ReportRequest.done_at.is_(None))
         .values(done_at=now)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- Forms import requests
+@dataclass(frozen=True)
+class FormsImportInfo:
+    id: int
+    person_id: int
+    channel: str
+    external_id: str
+    language: str
+    survey_slug: str
+    wave_label: str | None
+    file_ref: str
+    file_name: str
+
+
+def add_forms_import_request(
+    session: Session,
+    *,
+    person_id: int,
+    channel: str,
+    external_id: str,
+    language: str,
+    survey_slug: str,
+    wave_label: str | None,
+    file_ref: str,
+    file_name: str,
+    now: datetime,
+) -> int:
+    row = FormsImportRequest(
+        person_id=person_id,
+        channel=channel,
+        external_id=external_id,
+        language=language,
+        survey_slug=survey_slug,
+        wave_label=wave_label,
+        file_ref=file_ref,
+        file_name=file_name,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def get_forms_import_request(session: Session, request_id: int) -> FormsImportInfo | None:
+    row = session.get(FormsImportRequest, request_id)
+    if row is None:
+        return None
+    return FormsImportInfo(
+        row.id,
+        row.person_id,
+        row.channel,
+        row.external_id,
+        row.language,
+        row.survey_slug,
+        row.wave_label,
+        row.file_ref,
+        row.file_name,
+    )
+
+
+def pending_forms_imports(session: Session, channel: str) -> list[int]:
+    """The requests of `channel` not yet imported nor answered, oldest first."""
+    return list(
+        session.scalars(
+            select(FormsImportRequest.id)
+            .where(FormsImportRequest.channel == channel)
+            .order_by(FormsImportRequest.id)
+        )
+    )
+
+
+def finish_forms_import_request(session: Session, request_id: int) -> bool:
+    """Delete it; False when another process finished it first (then this transaction must
+    store nothing of its own import)."""
+    result = session.execute(delete(FormsImportRequest).where(FormsImportRequest.id == request_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]

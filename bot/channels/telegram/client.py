@@ -251,8 +251,8 @@ class TelegramAdapter:
             await asyncio.to_thread(self.on_identity, *TELEGRAM_USERNAME, self.username)
         await self.set_commands()
         # Files people send (a Forms export) are fetched by jobs off the loop, through it.
-        self.service.file_sources[CHANNEL] = from_loop(
-            self.download_file, asyncio.get_running_loop()
+        self.service.add_file_source(
+            CHANNEL, from_loop(self.download_file, asyncio.get_running_loop())
         )
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.inbox.run(self._stop), name="tg-inbox"))

@@ -24,7 +24,13 @@ from datetime import datetime
 from typing import TypeVar
 
 from bot.channels.keyed_locks import KeyedLocks
-from bot.channels.viber.client import Callback, CallbackError, ViberClient, parse_callback
+from bot.channels.viber.client import (
+    Callback,
+    CallbackError,
+    ViberClient,
+    fetch_media,
+    parse_callback,
+)
 from bot.channels.viber.keyboard import merge, parse_tracking, render
 from bot.channels.viber.webhook import WebhookAnswer
 from bot.context import utc_now
@@ -120,6 +126,10 @@ class ViberAdapter:
         if self._worker is None or self._worker.done():
             self._stop.clear()
             self._worker = asyncio.create_task(self.inbox.run(self._stop), name="viber-inbox")
+            # Running: what a stop left stored to do with files sent here is taken up now.
+            self.service.add_file_source(
+                CHANNEL, self.service.file_sources.get(CHANNEL) or fetch_media
+            )
 
     async def stop_worker(self) -> None:
         self._stop.set()
