@@ -1,14 +1,17 @@
 """Reports made in a child process (REPORTS_IN_CHILD_PROCESS, bot/reports/making.py): the
 director gets the same files as from the inline render, the running bot never loads the
-renderers, and a child that fails or hangs tells the director and loses no request.
+renderers (nor, at rest, Alembic, a web server or QR codes: issue 16's idle RSS), and a child
+that fails or hangs tells the director and loses no request.
 
-The other tests render inline (tests/conftest.py clean_settings): these run the child for real."""
+The other tests render inline (tests/conftest.py clean_settings): these run the child for real,
+in a real `classpulse run` probe process (one for the whole module)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.reports import making
+from bot.reports import making, render_child
 from bot.reports.making import ReportChildFailed, ReportScope, make_report
 from bot.settings import Settings
 from bot.staff.reports import finish_pending_reports, run_report_request
@@ -35,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIRECTOR, PARENT = 3003, 1001
 SLUG, LABEL = "assessment-parents", "2026-03"
 RENDERERS = ("matplotlib", "openpyxl", "docx")
+# What the real child says when it cannot write the files (render_child.main).
+CHILD_FAILED = "report child failed: FileExistsError"
 
 
 def submit(db: Database, settings: Settings, wave_id: int, person_id: int) -> None:
@@ -107,12 +112,15 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_a_failed_child_tells_the_director_and_the_request_is_made_later(
-    db: Database, settings: Settings
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings.model_copy(update={"min_group_size": 1, "reports_in_child_process": True})
     blocked = settings.data_dir / "reports" / "requested"
     blocked.parent.mkdir(parents=True)
     blocked.write_text("not a folder")  # the child cannot write the files: it fails
+    # A stand-in child that fails as the real one does there (the next test: ~1 s less).
+    fails = f"import sys; print({CHILD_FAILED!r}, file=sys.stderr); sys.exit(1)"
+    monkeypatch.setattr(making, "child_command", lambda: [sys.executable, "-c", fails])
     now = datetime.now(UTC)
     asked = ask_for_a_report(db, settings, now)
 
@@ -138,6 +146,29 @@ def test_a_failed_child_tells_the_director_and_the_request_is_made_later(
             if p["reply"].get("file")
         ]
     assert [Path(name).suffix for name in files] == [".png", ".xlsx", ".docx"]
+
+
+def test_the_real_child_fails_on_an_unwritable_folder_with_one_line(
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python -m bot.reports.render_child`'s main, in process: what the stand-in child above
+    answers, and no report content on stderr."""
+    settings = settings.model_copy(update={"min_group_size": 1})
+    now = datetime.now(UTC)
+    seed_requests(db, settings, now, 0)
+    blocked = settings.data_dir / "reports" / "requested"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("not a folder")
+    scope = ReportScope((SLUG,), LABEL, None, now=now)
+    job = making.job_json(db.url, settings, scope, blocked, "r")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(job.encode())))
+    assert render_child.main() == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", CHILD_FAILED + "\n")
+    assert list(blocked.parent.iterdir()) == [blocked]
 
 
 def seed_requests(db: Database, settings: Settings, now: datetime, count: int) -> list[int]:
@@ -183,11 +214,13 @@ def test_a_hung_child_is_stopped_and_the_request_stays(
         ]
 
 
-# `classpulse run` as bot/app.py composes it (reports in a child), against the fake Bot API;
-# once it is sending, the director's first stored /report is made in the bot's worker thread
-# as the chat would, then the second one, of the same scope, inline: the reference the
-# child's report is compared with, and the control that the probe sees renderers that get
-# loaded. One bot for the file's three readers: starting one is most of its time.
+# `classpulse run` as bot/app.py composes it (reports in a child), against the fake Bot API.
+# Once it is sending, the probe notes what the bot has loaded at rest; then the director's
+# first stored /report is made in the bot's worker thread as the chat would, and the probe
+# notes again; then it imports one renderer itself: the control that the probe sees a
+# renderer that gets loaded. The second request, of the same scope, is made inline by the
+# test process (same database, same `now`): the reference the child's report is compared
+# with. One bot for the file's four readers: starting one is most of its time.
 PROBE = """
 import asyncio, json, sys
 from datetime import datetime
@@ -195,27 +228,52 @@ from datetime import datetime
 from bot.staff.reports import run_report_request
 from tests.running_probe import serve_with
 
-url, data_dir, in_child, inline, now = sys.argv[1:6]
+url, data_dir, in_child, now = sys.argv[1:5]
 loaded = {}
 
 
 async def look(rt, app):
+    loaded["at_rest"] = sorted(sys.modules)
     when = datetime.fromisoformat(now)
     await asyncio.to_thread(run_report_request, app.db, app.settings, int(in_child), when)
     loaded["child"] = sorted(sys.modules)
-    settings = app.settings.model_copy(update={"reports_in_child_process": False})
-    await asyncio.to_thread(run_report_request, app.db, settings, int(inline), when)
-    loaded["inline"] = sorted(sys.modules)
+    import docx  # the smallest renderer to load (~0.05 s)
+
+    loaded["control"] = sorted(sys.modules)
 
 
 serve_with(url, data_dir, look, min_group_size=1, reports_in_child_process=True)
 print(json.dumps(loaded))
 """
 
+# Loaded only when their job runs: a report, a migration, a webhook, an invite's QR code
+# (issue 16: a running bot's idle RSS).
+NOT_AT_REST = (
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "openpyxl",
+    "docx",
+    "alembic",
+    "mako",
+    "uvicorn",
+    "starlette",
+    "qrcode",
+    "PIL",
+    "sqlalchemy.dialects.postgresql",  # the bot runs on SQLite here
+)
+# What a started bot must have loaded: without these the probe saw no running bot.
+RUNNING = ("telegram.ext", "apscheduler.schedulers.asyncio", "bot.delivery.outbox")
+
+
+def loaded_of(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The `names` that are loaded, as packages or any of their submodules."""
+    return [n for n in names if any(m == n or m.startswith(n + ".") for m in modules)]
+
 
 @dataclass
 class Probed:
-    """What the probe's bot had loaded after each report, and what each one sent the director
+    """What the probe's bot had loaded at each moment, and what each request sent the director
     (through the outbox: the texts, and the files on disk)."""
 
     modules: dict[str, set[str]]
@@ -231,16 +289,22 @@ def probed(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Prob
     db = Database(module_db_url)
     now = datetime.now(UTC)
     in_child, inline = seed_requests(db, settings, now, 2)
-    args = [module_db_url, str(tmp_path / "data"), str(in_child), str(inline), now.isoformat()]
+    args = [module_db_url, str(tmp_path / "data"), str(in_child), now.isoformat()]
+    # The environment that clean_settings reads (the reference below is made with it).
+    env = {k: v for k, v in os.environ.items() if k not in ("TIMEZONE", "VIBER_AUTH_TOKEN")}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=env,
         timeout=180,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     loaded = json.loads(out.stdout.splitlines()[-1])
+    # The reference, inline here: the probe's settings as they bear on a report.
+    reference = settings.model_copy(update={"min_group_size": 1})
+    assert run_report_request(db, reference, inline, now) == []  # queued in the outbox
     requests = {"child": in_child, "inline": inline}
     texts: dict[str, list[str]] = {mode: [] for mode in requests}
     files: dict[str, list[Path]] = {mode: [] for mode in requests}
@@ -258,7 +322,7 @@ def probed(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Prob
                 texts[mode].append(payload["reply"]["text"])
                 if payload["reply"].get("file"):
                     files[mode].append(Path(payload["reply"]["file"]["path"]))
-    return Probed({mode: set(names) for mode, names in loaded.items()}, texts, files, pending)
+    return Probed({moment: set(names) for moment, names in loaded.items()}, texts, files, pending)
 
 
 def test_a_report_from_the_child_is_the_inline_report(probed: Probed) -> None:
@@ -278,17 +342,26 @@ def test_a_report_from_the_child_is_the_inline_report(probed: Probed) -> None:
     assert made[0].parent.stat().st_mode & 0o777 == 0o700
 
 
-@pytest.mark.sqlite_only  # the probe's expectations are those of test_run_imports.py
-@pytest.mark.parametrize("mode", ["child", "inline"])
-def test_a_running_bot_stays_without_renderers_after_a_report(probed: Probed, mode: str) -> None:
+@pytest.mark.sqlite_only  # on PostgreSQL its dialect is loaded, rightly
+def test_a_running_bot_on_a_current_schema_loads_no_heavy_library(probed: Probed) -> None:
+    """`classpulse run` at rest, polling Telegram: no report renderers, no Alembic, no web
+    server and no QR codes."""
+    modules = probed.modules["at_rest"]
+    assert [name for name in RUNNING if name not in modules] == []
+    assert loaded_of(modules, NOT_AT_REST) == []
+
+
+@pytest.mark.sqlite_only  # the at-rest expectations above
+@pytest.mark.parametrize(("moment", "expected"), [("child", []), ("control", ["docx"])])
+def test_a_running_bot_stays_without_renderers_after_a_report(
+    probed: Probed, moment: str, expected: list[str]
+) -> None:
     assert probed.pending == []
-    files = probed.files[mode]
+    files = probed.files["child"]
     assert [p.suffix for p in files] == [".png", ".xlsx", ".docx"]
     assert all(p.stat().st_size > 0 for p in files)
-    modules = probed.modules[mode]
-    loaded = [n for n in RENDERERS if any(m == n or m.startswith(n + ".") for m in modules)]
-    # Inline, the bot keeps every renderer: the probe sees them (this test can fail).
-    assert loaded == ([] if mode == "child" else list(RENDERERS))
+    # After the probe's own import the probe sees that renderer (this test can fail).
+    assert loaded_of(probed.modules[moment], RENDERERS) == expected
 
 
 def test_the_child_gets_its_job_on_stdin_and_no_secret(
