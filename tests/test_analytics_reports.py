@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from click.testing import CliRunner
 
-from analytics import build_report, render, write_all
+from analytics import build_report, render
 from analytics.records import Report
+from bot.cli import main
+from bot.cli.app import AppContext
 from bot.settings import Settings
 from storage.db import Database
 from tests.analytics_fixtures import (
@@ -32,21 +35,38 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="module")
-def report(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    """The seeded school's report, built once: the tests only read it."""
+def settings_of_school(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seeded school (this year and the students' previous one), stored once: the tests
+    only read it."""
     seed_school(module_db)
     seed_previous_students(module_db)
-    return build_report(
-        module_db, options(clean_settings(module_db.url, tmp_path_factory.mktemp("data")))
-    )
+    return clean_settings(module_db.url, tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")
-def written(report: Report, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Every file of the report as `write_all` writes it, written once: the tests below open
-    these files as the school does (rendering each format again in each test was most of
-    their time)."""
-    return write_all(report, tmp_path_factory.mktemp("report") / "out")
+def report(module_db: Database, settings_of_school: Settings) -> Report:
+    """The seeded school's report, built once."""
+    return build_report(module_db, options(settings_of_school))
+
+
+@pytest.fixture(scope="module")
+def written(settings_of_school: Settings, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Every file of the report, written once as the operator writes them:
+    `classpulse report --all --format all --out DIR` (which is `write_all`). The tests below
+    open these files as the school does; rendering every format again in a test (here or in
+    tests/test_analytics_cli.py) was most of their time."""
+    out = tmp_path_factory.mktemp("report") / "out"
+    app = AppContext(settings=settings_of_school)
+    try:
+        result = CliRunner().invoke(
+            main, ["report", "--all", "--format", "all", "--out", str(out)], obj=app
+        )
+    finally:
+        app.db.dispose()
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(line.startswith("wrote ") for line in lines)
+    return [Path(line.removeprefix("wrote ")) for line in lines]
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +208,7 @@ def test_png_charts_are_phone_sized(report: Report, out: Path) -> None:
 
 
 def test_write_all(written: list[Path], out: Path) -> None:
+    """`--format all` writes every format, one line per file written (`write_all`)."""
     names = sorted(p.name for p in written)
     assert sorted(p.name for p in out.iterdir()) == names  # and nothing else
     assert names[:4] == [
