@@ -4,7 +4,8 @@ wave (the CLI's `classpulse import-forms FILE --survey ID [--wave LABEL]`).
 The questionnaire (buttons), then the wave's name (the default, as the CLI's: the school year
 of the file's timestamps), then the file. The file comes last so that its messenger reference
 is never kept in the conversation's stored state: it goes straight into the `ImportForms`
-effect, whose job (bot/staff/forms_effects.py) fetches, imports and deletes it.
+effect, which stores it as an import request until answered; its job
+(bot/staff/forms_effects.py) fetches, imports and deletes the file.
 
 Pure like every flow; who may is the permission table's "import_forms".
 """
@@ -34,7 +35,7 @@ class ImportForms:
     wave: str | None  # None: the school year of the file's timestamps
     name: str
     size: int
-    ref: str  # the channel's reference of the file; held by no stored row
+    ref: str  # the channel's reference of the file; kept only in its import request
 
 
 def _cancel_row(ctx: Ctx) -> tuple[Button, ...]:
