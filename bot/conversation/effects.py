@@ -48,6 +48,28 @@ class EffectContext:
     file_sources: Mapping[str, FetchFile] = field(default_factory=dict)
 
 
+def reply_message(
+    channel: str,
+    recipient: str,
+    reply: Reply,
+    key: str,
+    person_id: int | None,
+    kind: str = "reply",
+    sensitive: bool = False,
+) -> NewMessage:
+    """A reply to one chat, as an outbox row (sent once per `key`)."""
+    return NewMessage(
+        channel=channel,
+        recipient=recipient,
+        payload={"reply": reply.to_json()},
+        idempotency_key=key,
+        person_id=person_id,
+        kind=kind,
+        urgent=True,
+        sensitive=sensitive,
+    )
+
+
 Applier = Callable[[Any, EffectContext], None]
 # Work on files people sent that a stop or a crash left stored, taken up once the channel can
 # fetch its files again: (db, settings, channel, fetch, now) -> how many were taken up.

@@ -27,6 +27,7 @@ from bot.conversation.effects import (
     Job,
     apply_effects,
     outgoing_messages,
+    reply_message,
 )
 from bot.conversation.world import DbWorld
 from bot.criteria.rendering import CriteriaConfig
@@ -40,7 +41,7 @@ from bot.texts import LANGUAGES, t
 from bot.usage.cost import subscriber_wrote
 from storage.db import Database
 from storage.repositories import conversations, people, receipts
-from storage.repositories.outbox import NewMessage, enqueue_many
+from storage.repositories.outbox import enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -49,27 +50,6 @@ logger = logging.getLogger(__name__)
 class Handled:
     replies: list[Reply]
     duplicate: bool = False
-
-
-def reply_message(
-    channel: str,
-    recipient: str,
-    reply: Reply,
-    key: str,
-    person_id: int | None,
-    kind: str = "reply",
-    sensitive: bool = False,
-) -> NewMessage:
-    return NewMessage(
-        channel=channel,
-        recipient=recipient,
-        payload={"reply": reply.to_json()},
-        idempotency_key=key,
-        person_id=person_id,
-        kind=kind,
-        urgent=True,
-        sensitive=sensitive,
-    )
 
 
 MERGED_TEXT_LIMIT = 3500

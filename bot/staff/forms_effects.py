@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.channels.capabilities import capabilities
-from bot.conversation.effects import EffectContext, EffectFailed, Job
+from bot.conversation.effects import EffectContext, EffectFailed, Job, reply_message
 from bot.engine.events import Reply
 from bot.files.inbound import FetchFile, FileTooLarge, within
 from bot.files.private import private_dir
@@ -37,7 +37,7 @@ from bot.staff.permissions import scope_of
 from bot.texts import t
 from storage.db import Database
 from storage.repositories import people, staff, surveys
-from storage.repositories.outbox import NewMessage, enqueue_many
+from storage.repositories.outbox import enqueue_many
 from storage.repositories.staff import FormsImportInfo
 
 if TYPE_CHECKING:
@@ -181,20 +181,14 @@ def _answer(
         if finish and not staff.finish_forms_import_request(session, request.id):
             return []
         if through_outbox:
-            enqueue_many(
-                session,
-                [
-                    NewMessage(
-                        channel=request.channel,
-                        recipient=request.external_id,
-                        payload={"reply": reply.to_json()},
-                        idempotency_key=f"forms:{request.id}:{i}",
-                        person_id=request.person_id,
-                    )
-                    for i, reply in enumerate(replies)
-                ],
-                now,
-            )
+            key = f"forms:{request.id}"
+            rows = [
+                reply_message(
+                    request.channel, request.external_id, r, f"{key}:{i}", request.person_id
+                )
+                for i, r in enumerate(replies)
+            ]
+            enqueue_many(session, rows, now)
     return [] if through_outbox else replies
 
 

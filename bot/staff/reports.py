@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.channels.capabilities import capabilities
+from bot.conversation.effects import reply_message
 from bot.engine.events import Reply
 from bot.reports.making import ReportScope, make_report
 from bot.reports.messages import RenderedReport, report_messages, with_links
@@ -19,7 +20,7 @@ from bot.settings import Settings
 from bot.texts import t
 from storage.db import Database
 from storage.repositories import school, staff, waves
-from storage.repositories.outbox import NewMessage, enqueue_many
+from storage.repositories.outbox import enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -79,22 +80,19 @@ def run_report_request(
             linked = with_links(session, settings, files[0], request.channel, now)
             replies = report_messages(lang, files[1], linked, request.channel)
         if through_outbox:
-            enqueue_many(
-                session,
-                [
-                    NewMessage(
-                        channel=request.channel,
-                        recipient=request.external_id,
-                        payload={"reply": reply.to_json()},
-                        idempotency_key=f"report:{request_id}:{i}",
-                        person_id=request.person_id,
-                        kind="report",
-                        urgent=True,
-                    )
-                    for i, reply in enumerate(replies)
-                ],
-                now,
-            )
+            key = f"report:{request_id}"
+            rows = [
+                reply_message(
+                    request.channel,
+                    request.external_id,
+                    r,
+                    f"{key}:{i}",
+                    request.person_id,
+                    "report",
+                )
+                for i, r in enumerate(replies)
+            ]
+            enqueue_many(session, rows, now)
     return [] if through_outbox else replies
 
 
