@@ -461,7 +461,10 @@ class ReportRequest(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     language: Mapped[str] = mapped_column(String(5), default="uk")
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
+    # None: every survey's open (else latest) wave at once, as the digest and `report --all`.
+    wave_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waves.id", ondelete="CASCADE"), nullable=True
+    )
     class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(nullable=True)

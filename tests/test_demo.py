@@ -49,7 +49,8 @@ def test_demo_command_answers_every_survey_through_the_engine(
     console = result.output.split("(try it: classpulse chat --as director):\n", 1)[1]
     console = console.split("=" * 72 + "\n", 1)[1]
     assert console.startswith("> /report\nЗвіт за яким опитуванням?")
-    assert "⏳ Готую звіт" in console and "📊 Звіт: «" in console
+    # "1": the whole review first, as the school's own довідка (every questionnaire, the gaps).
+    assert "⏳ Готую довідку за всіма анкетами" in console and "📋 Довідка: усі анкети" in console
     assert "Відповіли:" in console
     parents = _table_rows(result.output, "assessment-parents")
     assert sum(r for r, _ in parents) == 6

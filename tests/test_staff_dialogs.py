@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Invite, Membership, ReportRequest, StaffAudit, Wave
@@ -97,6 +98,46 @@ def test_report_says_preparing_at_once_then_sends_the_report(cs: CriteriaSchool)
     with cs.db.read() as session:
         done_at = session.scalars(select(ReportRequest.done_at)).one()
     assert done_at is not None
+
+
+def test_the_director_gets_every_questionnaire_at_once_with_the_gaps(cs: CriteriaSchool) -> None:
+    """/report's first button: the school's whole review (`report --all`), every
+    questionnaire's latest wave in one summary, with the gaps between the roles."""
+    director = cs.join("director", None, "director")
+    for i in range(3):
+        cs.join(f"p{i}", "7-А", "parent")
+        cs.join(f"t{i}", None, "teacher")
+    parents = open_survey(cs, "assessment-parents", ["7-А"])
+    teachers = open_survey(cs, "assessment-teachers", ["7-А"])
+    for i in range(3):
+        submit(cs, parents, f"p{i}", "7-А", option=2)  # parents: criteria not understood
+        submit(cs, teachers, f"t{i}", "7-А", option=0)
+    director.send("/report")
+    assert next(b.label for b in director.buttons()) == "📋 Усі анкети разом (довідка)"
+    replies = director.press("Усі анкети разом")
+    said = "\n".join(r.text for r in replies)
+    assert "⏳ Готую довідку за всіма анкетами" in said
+    assert "📋 Довідка: усі анкети" in said
+    assert "Анкета для батьків (2026-03): 3 відповіді" in said
+    assert "Анкета для вчителів (2026-03): 3 відповіді" in said
+    # The teacher-parent gap, found by the report itself (the chart goes to file channels).
+    assert "1. Розуміння критеріїв оцінювання: 100 в. п.\n   вчителі 100 % · батьки 0 %" in said
+    with cs.db.read() as session:
+        stored = session.execute(select(ReportRequest.wave_id, ReportRequest.done_at)).one()
+    assert (stored.wave_id, stored.done_at is not None) == (None, True)
+
+
+def test_a_class_teacher_is_not_offered_the_whole_school(cs: CriteriaSchool) -> None:
+    teacher = cs.join("iryna", "7-А", "class_teacher")
+    open_survey(cs, "assessment-parents", ["7-А"])
+    open_survey(cs, "assessment-teachers", ["7-А"])
+    teacher.send("/report")
+    assert all("Усі анкети" not in b.label for b in teacher.buttons())
+    # A forged press of the whole-school button is refused and stores nothing.
+    said = "\n".join(r.text for r in teacher.press_payload(encode(ButtonKind.REPORT, 0, 0)))
+    assert "Готую" not in said
+    with cs.db.read() as session:
+        assert session.scalars(select(ReportRequest)).all() == []
 
 
 def test_a_class_teacher_reports_on_their_own_class_only(cs: CriteriaSchool) -> None:

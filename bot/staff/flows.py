@@ -40,7 +40,7 @@ MAX_BUTTON_LABEL = 60
 # ---------------------------------------------------------------- effects
 @dataclass(frozen=True)
 class RequestReport:
-    wave_id: int
+    wave_id: int | None  # None: every questionnaire at once
     class_id: int | None
 
 
@@ -202,6 +202,11 @@ def report(ctx: Ctx) -> Step:
             break
     if not rows:
         return ctx.step(ctx.state.to("idle")).say(ctx.t("st_report_none"))
+    if scope is None and len({w.slug for w in staff_view(ctx).report_waves()}) > 1:
+        # The school's whole review at once (the director's "довідка": every questionnaire,
+        # and the gaps between teachers, students and parents), as `report --all` makes it.
+        every = Button(ctx.t("btn_st_report_all"), encode(ButtonKind.REPORT, 0, 0))
+        rows.insert(0, (every,))
     return ctx.step(ctx.state.to("idle")).say(ctx.t("st_report_choose"), tuple(rows))
 
 
@@ -211,6 +216,12 @@ def report_pressed(ctx: Ctx) -> Step:
     if person is None or not allowed(ctx, "report"):
         return refuse(ctx, "report")
     wave_id, class_id = ctx.payload.int_arg(0), ctx.payload.int_arg(1)
+    if wave_id == 0:  # every questionnaire at once: whole-school staff only
+        if class_id != 0 or class_scope(person, "report") is not None:
+            return refuse(ctx, "report")
+        step = ctx.step().say(ctx.t("st_report_preparing_all"))
+        step.effects.append(RequestReport(None, None))
+        return step
     wave = ctx.world.wave(wave_id)
     if wave is None:
         return ctx.fallback("stale")

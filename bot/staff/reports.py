@@ -38,38 +38,41 @@ def run_report_request(
         request = staff.get_report_request(session, request_id)
         if request is None or request.done:
             return []
-        wave = waves.get_wave(session, request.wave_id)
+        wave = waves.get_wave(session, request.wave_id) if request.wave_id is not None else None
         class_name = (
             school.class_names(session, [request.class_id]).get(request.class_id)
             if request.class_id
             else None
         )
     lang = request.language
+    where = class_name or t(lang, "st_school")
     replies: list[Reply]
     files: tuple[RenderedReport, str] | None = None  # to link for a channel that needs URLs
-    if wave is None:
+    out_dir = settings.data_dir / "reports" / "requested"
+    stem = f"report-{request_id}"
+    if request.wave_id is None:  # every survey's open (else latest) wave: the digest's scope
+        scope = ReportScope(None, None, class_name, now=now)
+        stem += "-all"
+        intro = t(lang, "st_report_intro_all", scope=where)
+        empty = t(lang, "st_report_none")
+    elif wave is not None:
+        scope = ReportScope((wave.slug,), wave.label, class_name, now=now)
+        stem += f"-{wave.slug}-{wave.label}"
+        intro = t(lang, "st_report_intro", title=wave.title, label=wave.label, scope=where)
+        empty = t(lang, "st_report_empty", title=wave.title, label=wave.label)
+    if request.wave_id is not None and wave is None:
         replies = [Reply(t(lang, "stale_button"))]
     else:
-        out_dir = settings.data_dir / "reports" / "requested"
-        stem = f"report-{request_id}-{wave.slug}-{wave.label}"
         if class_name:
             stem += f"-{request.class_id}"
-        scope = ReportScope((wave.slug,), wave.label, class_name, now=now)
         try:
             # A failed or timed-out render raises: the job tells the director, the request
             # stays pending and `finish_pending_reports` tries again.
             rendered = make_report(db, settings, scope, out_dir, stem)
         except ReportError as exc:
             logger.info("report request %d: %s", request_id, exc)
-            replies = [Reply(t(lang, "st_report_empty", title=wave.title, label=wave.label))]
+            replies = [Reply(empty)]
         else:
-            intro = t(
-                lang,
-                "st_report_intro",
-                title=wave.title,
-                label=wave.label,
-                scope=class_name or t(lang, "st_school"),
-            )
             replies = report_messages(lang, intro, rendered, request.channel)
             files = (rendered, intro)
     through_outbox = capabilities(request.channel).through_outbox

@@ -136,7 +136,7 @@ class ReportRequestInfo:
     channel: str
     external_id: str
     language: str
-    wave_id: int
+    wave_id: int | None  # None: every survey at once
     class_id: int | None
     done: bool
 
@@ -148,7 +148,7 @@ def add_report_request(
     channel: str,
     external_id: str,
     language: str,
-    wave_id: int,
+    wave_id: int | None,
     class_id: int | None,
     now: datetime,
 ) -> int:
