@@ -20,7 +20,7 @@ from bot.criteria.remote_files import RemoteFileFetcher
 from bot.criteria.service import notice_sent
 from bot.delivery.contract import Transport
 from bot.members.identity import bot_identity
-from bot.runtime import Component, ComponentFactory, Runtime, serve
+from bot.runtime import Component, ComponentFactory, Runtime, serve, wake_from_threads
 from bot.schedule.component import SchedulerComponent
 from bot.staff.command_menu import StaffMenuSync
 from bot.surveys.admin import invite_waiting_groups
@@ -150,6 +150,7 @@ class ViberComponent:
         self.settings = rt.settings
         self.record_identity = identity_recorder(rt)
         self.parts = build_viber(rt.settings, rt.db, rt.clock, wake=rt.wake)
+        self.wake = rt.wake
         self.transports: dict[str, Transport] = {self.parts.transport.channel: self.parts.transport}
         self.routes: list[BaseRoute] = list(self.parts.routes)
         if capabilities(self.parts.transport.channel).sends_files_by_url:
@@ -158,6 +159,9 @@ class ViberComponent:
             self.routes.append(files_route(rt.db, rt.settings, rt.clock))
 
     async def start(self) -> None:
+        # Viber's adapter has its own chat service: a slow job's replies (a report, a Forms
+        # import) wake the sender as the main service's do, not at its next poll.
+        self.parts.adapter.service.after_background = wake_from_threads(self.wake)
         self.parts.adapter.start_worker()
 
     async def on_listening(self) -> None:
