@@ -10,15 +10,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.engine.buttons import ButtonKind, encode
 from bot.engine.events import EventKind, FileRef, IncomingEvent, Reply
 from bot.files.store import files_dir
 from bot.settings import Settings
 from bot.staff import forms_effects
+from bot.texts import t
 from storage.db import Database
-from storage.models import StaffAudit
+from storage.models import Membership, StaffAudit
 from storage.repositories import staff
 from storage.repositories.responses import response_count
 from storage.repositories.waves import list_waves
@@ -322,3 +323,38 @@ def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: Criteri
     assert waves_and_responses(cs) == [(PARENTS, "2024-2025", "import", 19)]
     assert audit(cs) == [("import_forms", f"{PARENTS} 2024-2025: 19 responses")]
     assert leftovers(cs) == []
+
+
+def test_a_stored_import_of_someone_no_longer_allowed_is_refused_and_answered(
+    cs: CriteriaSchool,
+) -> None:
+    """A request taken up after a restart is checked again: the director was made a class
+    teacher meanwhile, so nothing is imported and they are told why."""
+    cs.join("director", None, "director")
+    director_id = person_id(cs, "director")
+    with cs.db.write() as session:
+        request_id = staff.add_forms_import_request(
+            session,
+            person_id=director_id,
+            channel=cs.channel.name,
+            external_id="director",
+            language="uk",
+            survey_slug=PARENTS,
+            wave_label=None,
+            file_ref="export",
+            file_name="Відповіді 2025.csv",
+            now=cs.now,
+        )
+        session.execute(
+            update(Membership).where(Membership.person_id == director_id).values(role="teacher")
+        )
+
+    def fetch(ref: str, dest: Path, max_bytes: int) -> Path:
+        dest.write_bytes(export())
+        return dest
+
+    replies = forms_effects.run_forms_import(request_id, fetch, cs.db, cs.settings, cs.now)
+    assert [r.text for r in replies] == [t("uk", "st_forbidden_now")]
+    assert waves_and_responses(cs) == []
+    with cs.db.read() as session:
+        assert staff.get_forms_import_request(session, request_id) is None

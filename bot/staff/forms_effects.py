@@ -113,6 +113,8 @@ def run_forms_import(
     lang = request.language
     if person is None or survey is None:
         return _answer(db, request, [Reply(t(lang, "stale_button"))], now)
+    if scope_of(person, ACTION) is None:  # no longer staff who may (a request taken up later)
+        return _answer(db, request, [Reply(t(lang, "st_forbidden_now"))], now)
 
     def audit(session: Session, wave_id: int, label: str, count: int) -> None:
         if not staff.finish_forms_import_request(session, request_id):
