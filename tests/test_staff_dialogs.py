@@ -7,10 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.engine.buttons import ButtonKind, encode
 from bot.settings import Settings
+from bot.texts import t
 from storage.db import Database
 from storage.models import Invite, Membership, ReportRequest, StaffAudit, Wave
 from storage.repositories import school
@@ -286,6 +287,41 @@ def test_a_report_request_left_by_a_crash_is_sent_once(cs: CriteriaSchool) -> No
     assert [f.name.rsplit(".", 1)[1] for f in files] == ["png", "xlsx", "docx"]
     assert finish_pending_reports(cs.db, cs.settings, later) == 0
     assert len(cs.outbox("report")) == len(rows)
+
+
+def test_a_stored_report_request_of_someone_no_longer_allowed_is_refused(
+    cs: CriteriaSchool,
+) -> None:
+    """Taken up after a restart, a request is checked again: the director who asked was made
+    a plain teacher meanwhile, so no report is made and they are told why."""
+    from datetime import timedelta
+
+    from bot.staff.reports import finish_pending_reports
+    from storage.repositories import staff
+
+    cs.join("director", None, "director")
+    cs.join("p0", "7-А", "parent")
+    wave = open_survey(cs, "assessment-parents", ["7-А"])
+    submit(cs, wave, "p0", "7-А")
+    director_id = person_id(cs, "director")
+    with cs.db.write() as session:
+        staff.add_report_request(
+            session,
+            person_id=director_id,
+            channel="telegram",
+            external_id="1001",
+            language="uk",
+            wave_id=None,  # every questionnaire: whole-school staff only
+            class_id=None,
+            now=cs.now,
+        )
+        session.execute(
+            update(Membership).where(Membership.person_id == director_id).values(role="teacher")
+        )
+    assert finish_pending_reports(cs.db, cs.settings, cs.now + timedelta(minutes=10)) == 1
+    rows = cs.outbox("report")
+    assert [r.reply.text for r in rows] == [t("uk", "st_forbidden_now")]
+    assert [r.reply.file for r in rows] == [None]
 
 
 def test_director_adds_classes_in_chat_and_it_is_logged(cs: CriteriaSchool) -> None:

@@ -17,9 +17,10 @@ from bot.engine.events import Reply
 from bot.reports.making import ReportScope, make_report
 from bot.reports.messages import RenderedReport, report_messages, with_links
 from bot.settings import Settings
+from bot.staff.permissions import class_scope, may_act_on_class
 from bot.texts import t
 from storage.db import Database
-from storage.repositories import school, staff, waves
+from storage.repositories import people, school, staff, waves
 from storage.repositories.outbox import enqueue_many
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def run_report_request(
         request = staff.get_report_request(session, request_id)
         if request is None or request.done:
             return []
+        requester = people.person_info(session, request.person_id)
         wave = waves.get_wave(session, request.wave_id) if request.wave_id is not None else None
         class_name = (
             school.class_names(session, [request.class_id]).get(request.class_id)
@@ -60,7 +62,15 @@ def run_report_request(
         stem += f"-{wave.slug}-{wave.label}"
         intro = t(lang, "st_report_intro", title=wave.title, label=wave.label, scope=where)
         empty = t(lang, "st_report_empty", title=wave.title, label=wave.label)
-    if request.wave_id is not None and wave is None:
+    # Checked again here: a request taken up after a restart may meet a role taken away.
+    allowed = requester is not None and (
+        may_act_on_class(requester, "report", request.class_id)
+        if request.class_id
+        else class_scope(requester, "report") is None
+    )
+    if not allowed:
+        replies = [Reply(t(lang, "st_forbidden_now"))]
+    elif request.wave_id is not None and wave is None:
         replies = [Reply(t(lang, "stale_button"))]
     else:
         if class_name:
