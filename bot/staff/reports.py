@@ -9,6 +9,7 @@ the `staff-reports` scheduler job finishes it, and the keys make a second run qu
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.capabilities import capabilities
@@ -20,8 +21,10 @@ from bot.settings import Settings
 from bot.staff.permissions import class_scope, may_act_on_class
 from bot.texts import t
 from storage.db import Database
+from storage.records import WaveInfo
 from storage.repositories import people, school, staff, waves
 from storage.repositories.outbox import enqueue_many
+from storage.repositories.staff import ReportRequestInfo
 
 logger = logging.getLogger(__name__)
 
@@ -47,44 +50,31 @@ def run_report_request(
             else None
         )
     lang = request.language
-    where = class_name or t(lang, "st_school")
     replies: list[Reply]
     files: tuple[RenderedReport, str] | None = None  # to link for a channel that needs URLs
-    out_dir = settings.data_dir / "reports" / "requested"
-    stem = f"report-{request_id}"
-    if request.wave_id is None:  # every survey's open (else latest) wave: the digest's scope
-        scope = ReportScope(None, None, class_name, now=now)
-        stem += "-all"
-        intro = t(lang, "st_report_intro_all", scope=where)
-        empty = t(lang, "st_report_none")
-    elif wave is not None:
-        scope = ReportScope((wave.slug,), wave.label, class_name, now=now)
-        stem += f"-{wave.slug}-{wave.label}"
-        intro = t(lang, "st_report_intro", title=wave.title, label=wave.label, scope=where)
-        empty = t(lang, "st_report_empty", title=wave.title, label=wave.label)
     # Checked again here: a request taken up after a restart may meet a role taken away.
     allowed = requester is not None and (
         may_act_on_class(requester, "report", request.class_id)
         if request.class_id
         else class_scope(requester, "report") is None
     )
+    plan = _plan(request, wave, class_name, lang, now)
     if not allowed:
         replies = [Reply(t(lang, "st_forbidden_now"))]
-    elif request.wave_id is not None and wave is None:
+    elif plan is None:
         replies = [Reply(t(lang, "stale_button"))]
     else:
-        if class_name:
-            stem += f"-{request.class_id}"
+        out_dir = settings.data_dir / "reports" / "requested"
         try:
             # A failed or timed-out render raises: the job tells the director, the request
             # stays pending and `finish_pending_reports` tries again.
-            rendered = make_report(db, settings, scope, out_dir, stem)
+            rendered = make_report(db, settings, plan.scope, out_dir, plan.stem)
         except ReportError as exc:
             logger.info("report request %d: %s", request_id, exc)
-            replies = [Reply(empty)]
+            replies = [Reply(plan.empty)]
         else:
-            replies = report_messages(lang, intro, rendered, request.channel)
-            files = (rendered, intro)
+            replies = report_messages(lang, plan.intro, rendered, request.channel)
+            files = (rendered, plan.intro)
     through_outbox = capabilities(request.channel).through_outbox
     with db.write() as session:
         if not staff.finish_report_request(session, request_id, now):
@@ -107,6 +97,43 @@ def run_report_request(
             ]
             enqueue_many(session, rows, now)
     return [] if through_outbox else replies
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one request asks to be made, and how it is introduced or regretted."""
+
+    scope: ReportScope
+    stem: str  # the files' names
+    intro: str
+    empty: str  # when there is nothing to report yet
+
+
+def _plan(
+    request: ReportRequestInfo,
+    wave: WaveInfo | None,
+    class_name: str | None,
+    lang: str,
+    now: datetime,
+) -> _Plan | None:
+    """None when the request's wave is gone."""
+    where = class_name or t(lang, "st_school")
+    suffix = f"-{request.class_id}" if class_name else ""
+    if request.wave_id is None:  # every survey's open (else latest) wave: the digest's scope
+        return _Plan(
+            ReportScope(None, None, class_name, now=now),
+            f"report-{request.id}-all{suffix}",
+            t(lang, "st_report_intro_all", scope=where),
+            t(lang, "st_report_none"),
+        )
+    if wave is None:
+        return None
+    return _Plan(
+        ReportScope((wave.slug,), wave.label, class_name, now=now),
+        f"report-{request.id}-{wave.slug}-{wave.label}{suffix}",
+        t(lang, "st_report_intro", title=wave.title, label=wave.label, scope=where),
+        t(lang, "st_report_empty", title=wave.title, label=wave.label),
+    )
 
 
 def finish_pending_reports(db: Database, settings: Settings, now: datetime) -> int:
