@@ -288,13 +288,11 @@ def test_an_xlsx_from_google_sheets_is_imported_too(cs: CriteriaSchool) -> None:
     assert waves_and_responses(cs) == [(PARENTS, "2024-2025", "import", 6)]
 
 
-def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: CriteriaSchool) -> None:
-    """A restarted bot takes up a stored request that another process is still importing (a
-    district on PostgreSQL): both do the work, and only the one that finishes the request
-    keeps its import and answers. Here the second one runs whole while the first fetches."""
-    cs.join("director", None, "director")
+def stored_request(cs: CriteriaSchool) -> int:
+    """The director's import of the parents' export, stored as the chat stores it (its job not
+    run yet: a crash, or another process)."""
     with cs.db.write() as session:
-        request_id = staff.add_forms_import_request(
+        return staff.add_forms_import_request(
             session,
             person_id=person_id(cs, "director"),
             channel=cs.channel.name,
@@ -306,6 +304,20 @@ def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: Criteri
             file_name="Відповіді 2025.csv",
             now=cs.now,
         )
+
+
+def fetch_export(ref: str, dest: Path, max_bytes: int) -> Path:
+    """The messenger's copy of the export, as a channel's file source writes it."""
+    dest.write_bytes(export())
+    return dest
+
+
+def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: CriteriaSchool) -> None:
+    """A restarted bot takes up a stored request that another process is still importing (a
+    district on PostgreSQL): both do the work, and only the one that finishes the request
+    keeps its import and answers. Here the second one runs whole while the first fetches."""
+    cs.join("director", None, "director")
+    request_id = stored_request(cs)
     second: list[list[Reply]] = []
     fetching: list[str] = []
 
@@ -314,8 +326,7 @@ def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: Criteri
         if len(fetching) == 1:  # the first process is fetching: the second takes the request
             run = forms_effects.run_forms_import
             second.append(run(request_id, fetch, cs.db, cs.settings, cs.now))
-        dest.write_bytes(export())
-        return dest
+        return fetch_export(ref, dest, max_bytes)
 
     first = forms_effects.run_forms_import(request_id, fetch, cs.db, cs.settings, cs.now)
     assert first == []  # it found the request finished: its import was rolled back
@@ -328,32 +339,17 @@ def test_two_processes_on_one_request_import_it_once_and_answer_once(cs: Criteri
 def test_a_stored_import_of_someone_no_longer_allowed_is_refused_and_answered(
     cs: CriteriaSchool,
 ) -> None:
-    """A request taken up after a restart is checked again: the director was made a class
+    """A request taken up after a restart is checked again: the director was made a plain
     teacher meanwhile, so nothing is imported and they are told why."""
     cs.join("director", None, "director")
     director_id = person_id(cs, "director")
+    request_id = stored_request(cs)
     with cs.db.write() as session:
-        request_id = staff.add_forms_import_request(
-            session,
-            person_id=director_id,
-            channel=cs.channel.name,
-            external_id="director",
-            language="uk",
-            survey_slug=PARENTS,
-            wave_label=None,
-            file_ref="export",
-            file_name="Відповіді 2025.csv",
-            now=cs.now,
-        )
         session.execute(
             update(Membership).where(Membership.person_id == director_id).values(role="teacher")
         )
 
-    def fetch(ref: str, dest: Path, max_bytes: int) -> Path:
-        dest.write_bytes(export())
-        return dest
-
-    replies = forms_effects.run_forms_import(request_id, fetch, cs.db, cs.settings, cs.now)
+    replies = forms_effects.run_forms_import(request_id, fetch_export, cs.db, cs.settings, cs.now)
     assert [r.text for r in replies] == [t("uk", "st_forbidden_now")]
     assert waves_and_responses(cs) == []
     with cs.db.read() as session:
