@@ -126,10 +126,9 @@ class ViberAdapter:
         if self._worker is None or self._worker.done():
             self._stop.clear()
             self._worker = asyncio.create_task(self.inbox.run(self._stop), name="viber-inbox")
-            # Running: what a stop left stored to do with files sent here is taken up now.
-            self.service.add_file_source(
-                CHANNEL, self.service.file_sources.get(CHANNEL) or fetch_media
-            )
+            # Files subscribers send (a Forms export) are fetched by jobs from their media URLs;
+            # what a stop left stored to do with such files is taken up now.
+            self.service.add_file_source(CHANNEL, fetch_media)
 
     async def stop_worker(self) -> None:
         self._stop.set()

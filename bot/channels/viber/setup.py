@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import Route
 
-from bot.channels.viber.client import ViberClient, ViberError, fetch_media
-from bot.channels.viber.inbound import CHANNEL, ViberAdapter
+from bot.channels.viber.client import ViberClient, ViberError
+from bot.channels.viber.inbound import ViberAdapter
 from bot.channels.viber.transport import ViberTransport
 from bot.channels.viber.webhook import viber_routes
 from bot.context import utc_now
@@ -67,8 +67,6 @@ def build_viber(
     """`wake` starts an outbox round (replies are queued by the adapter's background work)."""
     client = client_from_settings(settings)
     adapter = ViberAdapter(db, settings, client, clock, wake=wake)
-    # Files subscribers send (a Forms export) are fetched by jobs from their media URLs.
-    adapter.service.file_sources[CHANNEL] = fetch_media
     return ViberParts(client, ViberTransport(client), adapter, viber_routes(adapter))
 
 
