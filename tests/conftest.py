@@ -122,7 +122,7 @@ def _share_sqlite_compilation() -> None:
 def _share_tls_context() -> None:
     """Give every httpx client of the test process one default TLS context.
 
-    httpx builds a context for each client, loading certifi's CA bundle (30 ms of CPU), and the
+    httpx builds a context for each client, loading the CA bundle (30 ms of CPU), and the
     suite makes a client for every bot it starts and every request helper. The tests speak
     plain HTTP to 127.0.0.1, so the context is never used; an identical shared one is the same
     to every client. Other `verify` values are passed through untouched."""
@@ -157,8 +157,15 @@ def _rewrite_test_modules_once(config: pytest.Config) -> None:
         from _pytest.assertion import rewrite
     except ImportError:
         return
-    needed = ("PYC_TAIL", "assertstate_key", "get_cache_dir", "_read_pyc", "_rewrite_test")
-    if not all(hasattr(rewrite, name) for name in (*needed, "_write_pyc")):
+    helpers = (
+        "PYC_TAIL",
+        "assertstate_key",
+        "get_cache_dir",
+        "_read_pyc",
+        "_rewrite_test",
+        "_write_pyc",
+    )
+    if not all(hasattr(rewrite, name) for name in helpers):
         return
     if config.getoption("assertmode") != "rewrite":
         return
